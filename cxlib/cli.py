@@ -1,0 +1,43 @@
+"""The ``cx`` command: one entry point, one sub-command per module.
+
+Sub-commands are imported lazily so that ``cx synth`` does not pay for the
+batch runner's imports and vice versa.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from cxlib.errors import CxError
+
+#: sub-command -> (module, function, one-line help). Each function takes argv.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "synth": ("cxlib.synth", "main", "generate the synthetic CX world with planted truth"),
+    "run": ("cxlib.batch", "main", "run a batch of notebooks over a parameter grid"),
+    "store": ("cxlib.store", "main", "build the partitioned processed store of responses"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print("usage: cx COMMAND [options]\n\ncommands:")
+        for name, (_, _, help_) in COMMANDS.items():
+            print(f"  {name:<8} {help_}")
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"cx: unknown command {name!r}; try: {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    module, func, _ = COMMANDS[name]
+    try:
+        fn = getattr(importlib.import_module(module), func)
+        return int(fn(rest) or 0)
+    except CxError as exc:
+        print(f"cx {name}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Shared fixtures: where the real datasets and the synthetic sample live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cxlib import config
+
+
+def shared_file_or_skip(name: str) -> Path:
+    """A file of ``../shared/data/real``; skip (with the reason) where absent.
+
+    In CI the folder is present, so these tests run there.
+    """
+    path = config.shared_file(name)
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing in CI; the shared datasets must be beside the clone")
+        pytest.skip(f"real dataset {path} not found (set CX_SHARED_DATA to its folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small synthetic world: the shipped sample if generated, else a fresh one."""
+    if (config.SAMPLE_DIR / "truth.json").exists():
+        return config.SAMPLE_DIR
+    from cxlib import synth
+
+    out = tmp_path_factory.mktemp("sample")
+    synth.generate(out, size="small", seed=1)
+    return out
