@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 
 sample: $(SAMPLE)
 
-$(SAMPLE): $(STAMP) $(wildcard cxlib/synth*.py cxlib/synth/*.py)
+$(SAMPLE): $(STAMP) cxlib/synth.py data/touchpoints/retail.yml
 	$(BIN)/cx synth --size small --seed 1 --out data/sample
 
 report: $(SAMPLE)
