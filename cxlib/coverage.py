@@ -188,22 +188,26 @@ def blind_spots(
             .drop(columns="_o").reset_index(drop=True))
 
 
-def stage_summary(cov: pd.DataFrame) -> pd.DataFrame:
-    """Count touchpoints by stage and coverage status.
+def stage_summary(cov: pd.DataFrame, *, by: Sequence[str] | str | None = None) -> pd.DataFrame:
+    """Count touchpoints by stage (and segment) and coverage status.
 
     Parameters
     ----------
     cov
-        Output of :func:`coverage` (without ``by``, or with it: then the counts
-        are touchpoint x segment rows).
+        Output of :func:`coverage`.
+    by
+        Segment column(s) of ``cov`` to keep (those passed to :func:`coverage`);
+        None counts touchpoint x segment rows together.
 
     Returns
     -------
     DataFrame
-        One row per stage in journey order: ``stage``, ``n_touchpoints``,
-        ``n_covered``, ``n_low_base``, ``n_blind_spot``.
+        One row per (segment and) stage, journey order: the ``by`` columns,
+        ``stage``, ``n_touchpoints``, ``n_covered``, ``n_low_base``, ``n_blind_spot``.
     """
-    counts = (cov.groupby(["stage_order", "stage"], observed=True)["status"]
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    keys = [*by_cols, "stage_order", "stage"]
+    counts = (cov.groupby(keys, observed=True, sort=True)["status"]
               .value_counts().unstack("status").reindex(columns=list(STATUSES), fill_value=0)
               .fillna(0).astype("int64"))
     counts.columns = [f"n_{c}" for c in counts.columns]

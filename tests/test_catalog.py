@@ -355,3 +355,14 @@ def test_airline_catalog_has_exactly_the_14_rated_touchpoints():
     assert f["depth"].eq(0).all()
     for lang in ("en", "tr", "az"):
         assert f[f"name_{lang}"].str.len().gt(0).all()
+
+
+def test_airline_catalog_matches_the_rated_columns_of_the_csv():
+    """Every 0-5 rated service column of the real survey has exactly one touchpoint."""
+    from tests.conftest import shared_file_or_skip
+
+    path = shared_file_or_skip("airline_satisfaction_train.csv")
+    head = pd.read_csv(path, nrows=2000)
+    rated = [c for c in head.columns
+             if head[c].dtype.kind == "i" and head[c].between(0, 5).all() and c != "Unnamed: 0"]
+    assert len(rated) == len(load_catalog("airline")) == 14

@@ -261,3 +261,24 @@ def test_catalog_frame_is_a_copy(tiny):
     f = tiny.frame
     f["touchpoint_id"] = "x"
     assert tiny.frame["touchpoint_id"].iloc[0] == "ads"
+
+
+def test_stage_summary_by_segment_and_heatmap(tiny, answers):
+    import matplotlib.pyplot as plt
+
+    from cxlib.plots.journey import coverage_heatmap
+
+    cov = cv.coverage(answers, tiny, min_base=3, by="segment")
+    s = cv.stage_summary(cov, by="segment").set_index(["segment", "stage"])
+    # business: store (3: r3..r5) and store_air (3) covered; checkout subtree only r3 -> low
+    assert s.loc[("business", "sale")].tolist() == [5, 2, 2, 1]
+    # mass: r1, r2 everywhere they answered -> all low base or blind
+    assert s.loc[("mass", "sale")].tolist() == [5, 0, 4, 1]
+    ax = coverage_heatmap(cov, by="segment", language="en")
+    cells = [t.get_text() for t in ax.texts]
+    assert len(cells) == len(tiny) * 2
+    # annotations are the counts, row-major in journey order x sorted segments
+    assert cells[2:4] == ["3", "2"]  # store: business 3, mass 2
+    plt.close(ax.figure)
+    with pytest.raises(ParameterError):
+        coverage_heatmap(cov, by="region")

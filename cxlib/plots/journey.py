@@ -21,7 +21,10 @@ from cxlib.errors import ParameterError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["STATUS_COLORS", "STATUS_LABELS", "coverage_bars", "journey_layout", "journey_map"]
+__all__ = [
+    "STATUS_COLORS", "STATUS_LABELS", "coverage_bars", "coverage_heatmap", "journey_layout",
+    "journey_map",
+]
 
 #: Colours of the coverage statuses (green / amber / red, colour-blind safe enough
 #: with the legend text; the status is also printed in the legend).
@@ -301,3 +304,69 @@ def sns_despine(ax: Axes) -> None:
     import seaborn as sns
 
     sns.despine(ax=ax)
+
+
+def coverage_heatmap(
+    cov: pd.DataFrame,
+    *,
+    by: str,
+    count: str = "n_respondents_all",
+    palette: dict[str, Any] | None = None,
+    language: str = "en",
+    ax: Axes | None = None,
+) -> Axes:
+    """Touchpoints (rows, journey order) x segments (columns): cells coloured by
+    coverage status and annotated with the respondent count.
+
+    Parameters
+    ----------
+    cov
+        Output of :func:`cxlib.coverage.coverage` with ``by=[by]``.
+    by
+        The segment column.
+    count
+        Count column printed in the cells.
+    palette
+        Status -> colour (default :data:`STATUS_COLORS`).
+    language
+        Language of the legend.
+    ax
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    if by not in cov.columns:
+        raise ParameterError([f"coverage_heatmap: column {by!r} not in the coverage table; "
+                              "compute coverage(..., by=[by]) first"])
+    pal = dict(palette or STATUS_COLORS)
+    statuses = list(STATUS_COLORS)
+    order = cov.drop_duplicates("touchpoint_id")
+    code = cov.assign(_code=cov["status"].astype(str).map(statuses.index))
+    grid = code.pivot(index="touchpoint_id", columns=by, values="_code").reindex(
+        order["touchpoint_id"])
+    counts = cov.pivot(index="touchpoint_id", columns=by, values=count).reindex(
+        order["touchpoint_id"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 + 0.55 * grid.shape[1], 0.2 * len(grid) + 1.2))
+    sns.heatmap(grid, ax=ax, cmap=ListedColormap([pal[s] for s in statuses]), vmin=-0.5,
+                vmax=len(statuses) - 0.5, cbar=False, annot=counts, fmt="d",
+                annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white")
+    ax.set_yticks([i + 0.5 for i in range(len(order))],
+                  ["   " * int(d) + str(n) for d, n in zip(order["depth"], order["name"],
+                                                          strict=True)],
+                  fontsize=7.5)
+    ax.set_ylabel("")
+    ax.set_xlabel(by)
+    ax.tick_params(axis="x", labelsize=8, rotation=90)
+    labels = STATUS_LABELS[language if language in STATUS_LABELS else "en"]
+    present = [s for s in statuses if s in set(cov["status"].astype(str))]
+    ax.legend(handles=[Patch(color=pal[s], label=labels[s]) for s in present],
+              loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+    return ax

@@ -1,0 +1,95 @@
+"""Parquet cache of processed data, keyed by the content of its inputs.
+
+A cached table lives at ``data/processed/<name>-<key>.parquet`` where ``key``
+is a SHA-256 over the bytes of every input file (streamed in 1 MiB blocks),
+the extra key parts (read options, mapping) and :data:`CODE_VERSION`.  Change
+one byte of an input and the key changes, so a stale cache is never served;
+old entries of the same name are removed after a successful rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cxlib import config
+from cxlib.loaders import guard_write
+
+__all__ = ["CODE_VERSION", "cached", "content_key", "file_digest"]
+
+#: Bump when the processing code changes what a cached table contains.
+CODE_VERSION = "1"
+_BLOCK = 1 << 20
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes (a folder: of every file in it, sorted)."""
+    p = Path(path)
+    h = hashlib.sha256()
+    files = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+    for f in files:
+        h.update(str(f.relative_to(p) if p.is_dir() else f.name).encode())
+        with open(f, "rb") as fh:
+            while block := fh.read(_BLOCK):
+                h.update(block)
+    return h.hexdigest()
+
+
+def content_key(inputs: Iterable[str | os.PathLike[str]], extra: Any = None) -> str:
+    """Key of a cached table: input file contents + ``extra`` + code version."""
+    h = hashlib.sha256(CODE_VERSION.encode())
+    for p in inputs:
+        h.update(file_digest(p).encode())
+    h.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:20]
+
+
+def cached(
+    inputs: Iterable[str | os.PathLike[str]],
+    build: Callable[[], pd.DataFrame],
+    *,
+    name: str,
+    extra: Any = None,
+) -> pd.DataFrame:
+    """Return the cached table for these inputs, building and storing it on a miss.
+
+    Parameters
+    ----------
+    inputs
+        Files the table is derived from (their bytes are hashed).
+    build
+        Function that computes the table from scratch.
+    name
+        Short name of the table (file name prefix).
+    extra
+        Anything else the result depends on (read options...), JSON-serialisable.
+    """
+    key = content_key(list(inputs), extra)
+    folder = Path(config.PROCESSED_DIR)
+    target = guard_write(folder / f"{name}-{key}.parquet")
+    if target.exists():
+        df = pd.read_parquet(target)
+        df.attrs["cache"] = {"hit": True, "path": str(target)}
+        return df
+    df = build()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".parquet", dir=folder)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for old in folder.glob(f"{name}-*.parquet"):
+        if old != target:
+            old.unlink(missing_ok=True)
+    df.attrs["cache"] = {"hit": False, "path": str(target)}
+    return df

@@ -1,0 +1,111 @@
+"""Wide survey exports to long responses via a mapping file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from cxlib import cache, config, wide
+from cxlib.catalog import load_catalog
+from cxlib.errors import DataError
+from tests.conftest import shared_file_or_skip
+
+TOUCHPOINT_COLUMNS = [
+    "Inflight wifi service", "Departure/Arrival time convenient", "Ease of Online booking",
+    "Gate location", "Food and drink", "Online boarding", "Seat comfort",
+    "Inflight entertainment", "On-board service", "Leg room service", "Baggage handling",
+    "Checkin service", "Inflight service", "Cleanliness",
+]
+
+
+@pytest.fixture()
+def tiny_mapping(tmp_path):
+    m = {
+        "name": "tiny", "file": str(tmp_path / "tiny.csv"), "respondent_id": "id",
+        "date": "2020-05-01", "not_applicable": [0],
+        "touchpoints": {"Seat": {"id": "seat_comfort", "metric": "csat", "scale": [1, 5]},
+                        "Food": {"id": "food_drink", "metric": "csat", "scale": [1, 5]}},
+        "outcomes": {"sat": {"id": "journey", "metric": "overall", "scale": [0, 1],
+                             "values": {"yes": 1, "no": 0}}},
+        "segments": {"Class": "travel_class"},
+    }
+    path = tmp_path / "tiny.yml"
+    path.write_text(yaml.safe_dump(m))
+    return path
+
+
+def test_codes_zero_are_dropped_and_counted(tiny_mapping):
+    m = wide.read_mapping(tiny_mapping)
+    w = pd.DataFrame({"id": [1, 2, 3], "Seat": [5, 0, 3], "Food": [0, 0, 2],
+                      "sat": ["yes", "no", "yes"], "Class": ["Eco", "Business", "Eco"]})
+    long = wide.wide_to_long(w, m, catalog=load_catalog("airline"))
+    # by hand: Seat has 2 non-zero, Food 1 non-zero, outcome 3 rows
+    assert len(long) == 6
+    assert long.attrs["dropped"] == {"seat_comfort": 1, "food_drink": 2, "journey:overall": 0}
+    seat = long[long.touchpoint_id == "seat_comfort"].set_index("response_id")["score"]
+    assert seat.to_dict() == {"1": 5.0, "3": 3.0}
+    assert set(long["travel_class"]) == {"Eco", "Business"}
+    assert (long["date"] == pd.Timestamp("2020-05-01")).all()
+
+
+def test_out_of_scale_code_is_an_error(tiny_mapping):
+    m = wide.read_mapping(tiny_mapping)
+    w = pd.DataFrame({"id": [1, 2], "Seat": [5, 9], "Food": [1, 1], "sat": ["yes", "no"],
+                      "Class": ["Eco", "Eco"]})
+    with pytest.raises(DataError) as exc:
+        wide.wide_to_long(w, m, path="tiny.csv")
+    assert "Seat" in str(exc.value) and "line 3" in str(exc.value) and "tiny.csv" in str(exc.value)
+
+
+def test_unknown_touchpoint_id_and_unmapped_outcome(tiny_mapping):
+    m = wide.read_mapping(tiny_mapping)
+    m["touchpoints"]["Seat"]["id"] = "seat_comfortt"
+    w = pd.DataFrame({"id": [1], "Seat": [5], "Food": [1], "sat": ["yes"], "Class": ["Eco"]})
+    with pytest.raises(DataError, match="seat_comfortt"):
+        wide.wide_to_long(w, m, catalog=load_catalog("airline"))
+    m = wide.read_mapping(tiny_mapping)
+    w["sat"] = ["maybe"]
+    with pytest.raises(DataError, match="maybe"):
+        wide.wide_to_long(w, m)
+
+
+def test_real_airline_file_wide_to_long(tmp_path, monkeypatch):
+    path = shared_file_or_skip("airline_satisfaction_train.csv")
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    long = wide.load_mapped("airline")
+    # independent count with plain pandas: non-zero ratings + one overall row per passenger
+    raw = pd.read_csv(path)
+    assert len(raw) == 103_904
+    nonzero = int((raw[TOUCHPOINT_COLUMNS] != 0).sum().sum())
+    assert len(long) == nonzero + 103_904
+    assert long["response_id"].nunique() == 103_904
+    overall = long[long.metric == "overall"]
+    assert overall["score"].sum() == (raw["satisfaction"] == "satisfied").sum()
+    assert set(long["touchpoint_id"]) == {*load_catalog("airline").ids, "journey"}
+    # second call is served from the cache, identical
+    again = wide.load_mapped("airline")
+    assert again.attrs["cache"]["hit"] is True
+    pd.testing.assert_frame_equal(long.reset_index(drop=True), again.reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_cache_hit_miss_on_content(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    src = tmp_path / "in.csv"
+    src.write_text("a\n1\n")
+    calls = []
+
+    def build():
+        calls.append(1)
+        return pd.read_csv(src)
+
+    first = cache.cached([src], build, name="t")
+    second = cache.cached([src], build, name="t")
+    assert len(calls) == 1 and second.attrs["cache"]["hit"]
+    src.write_text("a\n2\n")  # one byte changed -> new key, rebuilt
+    third = cache.cached([src], build, name="t")
+    assert len(calls) == 2 and third["a"].tolist() == [2]
+    assert first["a"].tolist() == [1]
+    assert len(list((tmp_path / "processed").glob("t-*.parquet"))) == 1  # stale entry removed
+    assert all(p.parent == tmp_path / "processed" for p in (tmp_path / "processed").iterdir())
