@@ -27,7 +27,7 @@ $(SAMPLE): $(STAMP) cxlib/synth.py data/touchpoints/retail.yml
 	$(BIN)/cx synth --size small --seed 1 --out data/sample
 
 report: $(SAMPLE)
-	$(BIN)/cx run batches/default.yml
+	$(BIN)/cx report
 
 test: $(SAMPLE) test-deps
 	$(BIN)/python -m pytest
