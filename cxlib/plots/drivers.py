@@ -1,0 +1,72 @@
+"""Figures of the key-driver analysis (cxlib.drivers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+from matplotlib.axes import Axes
+
+__all__ = ["importance_bars", "ipa_scatter"]
+
+QUADRANT_COLORS = {"fix first": "#d62728", "keep up": "#2ca02c", "low priority": "#7f7f7f",
+                   "possible overkill": "#1f77b4"}
+
+
+def importance_bars(
+    tidy: pd.DataFrame,
+    *,
+    label: Callable[[str], str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Horizontal bars of importance with bootstrap intervals, most important on top.
+
+    ``tidy`` is ``DriverResult.tidy()``; ``label`` maps a driver id to a display
+    name (e.g. ``lambda t: catalog.name(t, language)``).
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(tidy) + 1.2))
+    t = tidy.sort_values("importance", ascending=False).copy()
+    t["label"] = [label(d) if label else d for d in t["driver"]]
+    sns.barplot(data=t, x="importance", y="label", color="#4c72b0", ax=ax)
+    ax.errorbar(t["importance"], range(len(t)),
+                xerr=[t["importance"] - t["ci_low"], t["ci_high"] - t["importance"]],
+                fmt="none", ecolor="black", capsize=2, lw=1)
+    for i, flag in enumerate(t["coef_flag"]):
+        if flag:
+            ax.text(t["ci_high"].iloc[i], i, f"  {flag}", va="center", fontsize=8, color="#d62728")
+    ax.set_xlabel("share of R² (with 95% bootstrap interval)")
+    ax.set_ylabel("")
+    return ax
+
+
+def ipa_scatter(
+    ipa: pd.DataFrame,
+    *,
+    label: Callable[[str], str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Importance–performance scatter: labelled points, intervals on both axes,
+    quadrant lines at the means (``ipa`` from ``drivers.importance_performance``)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 6))
+    sns.scatterplot(data=ipa, x="performance", y="importance", hue="quadrant",
+                    palette=QUADRANT_COLORS, s=60, ax=ax, zorder=3)
+    ax.errorbar(ipa["performance"], ipa["importance"],
+                xerr=[ipa["performance"] - ipa["perf_low"], ipa["perf_high"] - ipa["performance"]],
+                yerr=[ipa["importance"] - ipa["imp_low"], ipa["imp_high"] - ipa["importance"]],
+                fmt="none", ecolor="#999999", lw=0.8, zorder=2)
+    for r in ipa.itertuples():
+        ax.annotate(label(r.driver) if label else r.driver, (r.performance, r.importance),
+                    xytext=(4, 4), textcoords="offset points", fontsize=8)
+    ax.axvline(ipa["performance"].mean(), color="black", ls="--", lw=0.8)
+    ax.axhline(ipa["importance"].mean(), color="black", ls="--", lw=0.8)
+    ax.set_xlabel("performance (mean score, 95% interval)")
+    ax.set_ylabel("importance (share of R², 95% interval)")
+    return ax
