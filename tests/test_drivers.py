@@ -180,3 +180,33 @@ def test_margin_per_point_recovers_planted_value(sample_dir):
     assert abs(a - truth["margin_per_overall_point"]) < 3 * se_a, (a, se_a)
     assert (out["margin_per_point"] > 0).all()
     assert out.iloc[0]["priority"] == 1
+
+
+def test_survey_weights_equal_frequency_replication():
+    # Integer survey weights must give the same point estimate as replicating rows
+    # (frequency-weight equivalence of the weighted correlation matrix).
+    mat = simulate(n=400, p=3, seed=11)
+    rng = np.random.default_rng(1)
+    mat["w"] = rng.integers(1, 4, len(mat)).astype(float)
+    weighted = drv.driver_analysis(mat, drivers=["tp0", "tp1", "tp2"], weight="w", n_boot=20)
+    replicated = mat.loc[mat.index.repeat(mat["w"].astype(int))].drop(columns="w")
+    plain = drv.driver_analysis(replicated, n_boot=20)
+    np.testing.assert_allclose(weighted.importance.sort_index(), plain.importance.sort_index(),
+                               atol=1e-12)
+
+
+def test_real_airline_drivers():
+    from cxlib import datasets
+    from tests.conftest import shared_file_or_skip
+
+    shared_file_or_skip("airline_satisfaction_train.csv")
+    world = datasets.load("airline")
+    ids = drv.select_drivers(world.catalog, "all")
+    mat = drv.build_matrix(world.responses, catalog=world.catalog, drivers=ids)
+    assert len(ids) == 14 and len(mat) == 103_904
+    res = drv.driver_analysis(mat, policy="listwise", n_boot=20)
+    # cross-check R² of the linear probability model with statsmodels on the same rows
+    cc = mat[[*ids, "outcome"]].dropna()
+    full = sm.OLS(cc["outcome"], sm.add_constant(cc[ids])).fit().rsquared
+    assert res.r2 == pytest.approx(full, abs=1e-10)
+    assert res.tidy().iloc[0]["driver"] == "online_boarding"
