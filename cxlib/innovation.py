@@ -36,11 +36,13 @@ from cxlib.errors import EstimationError
 from cxlib.results import note_method
 
 __all__ = [
+    "ESTIMATORS",
     "DidResult",
     "build_panel",
     "callaway_santanna",
     "decide",
     "did_2x2",
+    "estimate",
     "event_study",
     "money",
     "side_effects",
@@ -126,7 +128,8 @@ def build_panel(
     panel["t"] = panel["_p"].map(pos)
     panel["period"] = panel["_p"].dt.start_time
     starts = inn.set_index("unit_id")["start_date"].dt.to_period(period)
-    first = panel["unit_id"].map(starts).map(lambda p: pos.get(p, np.nan) if pd.notna(p) else np.nan)
+    first = panel["unit_id"].map(starts).map(
+        lambda p: pos.get(p, np.nan) if pd.notna(p) else np.nan)
     panel["first_treated"] = first.astype(float)
     panel["treated"] = (panel["t"] >= panel["first_treated"]).astype(int)
     panel["rel"] = panel["t"] - panel["first_treated"]
@@ -205,7 +208,9 @@ def twfe(panel: pd.DataFrame, *, outcome: str = "margin", alpha: float = 0.05) -
     return DidResult(pd.DataFrame([_row("att", est, se, alpha)]), "twfe", n_units, len(d))
 
 
-def twfe_numpy(y: np.ndarray, d: np.ndarray, unit: np.ndarray, t: np.ndarray) -> tuple[float, float]:
+def twfe_numpy(
+    y: np.ndarray, d: np.ndarray, unit: np.ndarray, t: np.ndarray
+) -> tuple[float, float]:
     """TWFE coefficient and CRV1 SE for a BALANCED panel, in closed form (numpy).
 
     Used where thousands of fits are needed (coverage simulations); checked
@@ -515,3 +520,37 @@ def side_effects(panel: pd.DataFrame, *, outcomes: tuple[str, ...] = ("csat", "c
         r["outcome"] = out
         rows.append(r)
     return pd.DataFrame(rows)
+
+
+ESTIMATORS = ("twfe", "event_study", "callaway_santanna")
+
+
+def estimate(panel: pd.DataFrame, *, estimator: str = "twfe", outcome: str = "margin",
+             alpha: float = 0.05) -> DidResult:
+    """Headline ATT by the chosen estimator (its ``att`` row is what :func:`money` uses).
+
+    ``event_study`` reports the average of its lags (rel ≥ 0) as the ATT, with
+    the SE of that average from the clustered covariance approximated by the
+    TWFE SE; prefer ``twfe`` or ``callaway_santanna`` for the money.
+    """
+    if estimator == "twfe":
+        return twfe(panel, outcome=outcome, alpha=alpha)
+    if estimator == "callaway_santanna":
+        # 1-based periods so that group 0 can mean "never treated"
+        p = panel.assign(_g=panel["first_treated"].fillna(-1) + 1, _t=panel["t"] + 1)
+        p = p[p[outcome].notna()]
+        res = callaway_santanna(p, outcome=outcome, time="_t", group="_g", alpha=alpha)
+        t = res.table.copy()
+        for col in ("group", "time"):
+            if col in t:
+                t[col] = t[col] - 1  # back to 0-based period index
+        res.table = t
+        return res
+    if estimator == "event_study":
+        es = event_study(panel, outcome=outcome, alpha=alpha)
+        lags = es.tidy().query("event_time >= 0")
+        base = twfe(panel, outcome=outcome, alpha=alpha)
+        row = _row("att", float(lags["estimate"].mean()), base.se, alpha)
+        es.table = pd.concat([es.table, pd.DataFrame([row])], ignore_index=True)
+        return es
+    raise EstimationError(f"unknown estimator {estimator!r}; one of {ESTIMATORS}")

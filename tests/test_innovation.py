@@ -156,3 +156,14 @@ def test_money_arithmetic_by_hand():
     assert inv.decide(straddle)["decision"] == "keep watching"
     assert inv.decide(straddle, pretrend_p=0.001)["decision"] == "no decision"
     assert np.isfinite(m.loc["roi", "estimate"])
+
+
+def test_callaway_santanna_coverage_over_repeated_simulations():
+    # the staggered-robust estimator must also cover the planted ATT (>= 90% of 100)
+    hits = 0
+    for seed in range(300, 400):
+        p, info = sim_panel(seed, innovation="proactive_calls")
+        first = p["t"].where(p["treated"] == 1).groupby(p["unit_id"]).transform("min")
+        res = inv.estimate(p.assign(first_treated=first), estimator="callaway_santanna")
+        hits += abs(res.att - info["att_margin_per_unit_period"]) <= 1.96 * res.se
+    assert hits >= 90, hits
