@@ -15,7 +15,12 @@ import json, resource, time, sys
 t0 = time.perf_counter()
 {body}
 elapsed = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM belongs to this process image; ru_maxrss survives exec and would
+# report the parent's peak
+with open("/proc/self/status") as fh:
+    hwm = [ln for ln in fh if ln.startswith("VmHWM")]
+peak = (int(hwm[0].split()[1]) if hwm else
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 print("__BENCH__" + json.dumps({{"seconds": elapsed, "peak_mib": peak}}))
 """
 

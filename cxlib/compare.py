@@ -15,6 +15,7 @@ Comparisons are unweighted (respondent-level data).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -161,7 +162,7 @@ def compare_periods(
     labels = sorted(per["period"].unique())
     if len(labels) < 2:
         raise EstimationError(f"need two {period}s to compare; the data has {labels}")
-    pairs = list(zip(labels[:-1], labels[1:], strict=True))
+    pairs = list(pairwise(labels))
     if last_only:
         pairs = pairs[-1:]
     smax = responses.loc[responses["metric"] == metric, "scale_max"].iloc[0]
