@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlib import config
+from cxlib.render import build_index, render_notebook
 from cxlib.results import results_path_for, write_json_atomic
 
 __all__ = ["main", "run_notebooks"]
@@ -77,10 +78,13 @@ def run_notebooks(
         if results_path_for(out).exists():
             outputs["results"] = results_path_for(out).name
         if out.exists():
-            try:
-                outputs["html"] = _to_html(out).name
-            except Exception:
+            try:  # a rendering failure marks the render, not the job
+                views = render_notebook(out, language=params.get("language", "en"))
+                outputs["manager_html"] = views["manager"].name
+                outputs["analyst_html"] = views["analyst"].name
+            except Exception as exc:
                 traceback.print_exc()
+                rec["render_error"] = f"{type(exc).__name__}: {exc}"
         rec["outputs"] = outputs
         manifest["jobs"].append(rec)
         print(f"{rec['status']:>6}  {job_id}  ({rec['duration']} s)", flush=True)
@@ -90,31 +94,22 @@ def run_notebooks(
     write_json_atomic(tmp / "manifest.json", manifest)
     final = root / manifest["run_id"]
     os.replace(tmp, final)
+    try:
+        build_index(final, language=(parameters or {}).get("language", "en"))
+    except Exception:
+        traceback.print_exc()
     return final, manifest
-
-
-def _to_html(ipynb: Path) -> Path:
-    """Standalone HTML without code cells (figures are embedded as data URIs)."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
-    target = ipynb.with_suffix(".html")
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="cx report", description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb")
     ap.add_argument("--dataset", default="sample", help="dataset parameter for every notebook")
+    ap.add_argument("--language", default="en", choices=["en", "tr", "az"])
     args = ap.parse_args(argv)
     run_dir, manifest = run_notebooks(
-        args.notebooks or None, batch=args.dataset, parameters={"dataset": args.dataset}
+        args.notebooks or None, batch=args.dataset,
+        parameters={"dataset": args.dataset, "language": args.language},
     )
     n_bad = sum(j["status"] != "ok" for j in manifest["jobs"])
     print(f"{len(manifest['jobs']) - n_bad} ok, {n_bad} failed -> {run_dir}")
