@@ -28,6 +28,11 @@ METRIC_SCALES: dict[str, tuple[int, int]] = {
     "overall": (1, 10),  # overall satisfaction (a binary label is scale 0..1)
 }
 
+#: Direction of each metric: True when a higher score is a better experience.
+#: CES measures effort (7 = very difficult), so lower is better; top-box shares,
+#: weakest links and "up"/"down" moves must respect this.
+HIGHER_IS_BETTER: dict[str, bool] = {"csat": True, "nps": True, "ces": False, "overall": True}
+
 PERSONAL = {"personal": True}
 
 _str = pa.Column(str)
