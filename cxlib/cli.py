@@ -15,7 +15,7 @@ from cxlib.errors import CxError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "synth": ("cxlib.synth", "main", "generate the synthetic CX world with planted truth"),
     "run": ("cxlib.batch", "main", "run a batch of notebooks over a parameter grid"),
-    "report": ("cxlib.runner", "main", "run every notebook on the sample data into reports/"),
+    "report": ("cxlib.batch", "report_main", "run the default batch (batches/default.yml)"),
     "store": ("cxlib.store", "main", "build the partitioned processed store of responses"),
 }
 
