@@ -27,7 +27,7 @@ $(SAMPLE): $(STAMP) cxlib/synth.py data/touchpoints/retail.yml
 	$(BIN)/cx synth --size small --seed 1 --out data/sample
 
 report: $(SAMPLE)
-	$(BIN)/cx report
+	$(BIN)/cx run batches/default.yml
 
 test: $(SAMPLE) test-deps
 	$(BIN)/python -m pytest

@@ -1,0 +1,184 @@
+"""The processed store: responses partitioned by a segment column, for sliced reports.
+
+A batch that renders one report per segment must not scan every response for
+each of them. :func:`ensure_store` writes a world's responses once as
+Hive-partitioned Parquet (``<by>=<value>/``, rows sorted by metric and
+touchpoint inside, so row-group statistics let a reader skip other metrics)
+under ``data/processed/store/``; :func:`responses` returns a DuckDB relation
+over one slice that reads only that partition's files.
+
+The store is keyed by the content of its source: it records the SHA-256 of
+the source files together with their sizes and modification times, and is
+rebuilt when those change (a stale store is never served; a file touched but
+unchanged is re-hashed, not rebuilt). Building is atomic (a temporary folder
+renamed into place) and locked, so parallel jobs wait for one builder.
+
+``cx store DATASET [--by segment]`` builds it ahead of a batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from cxlib import config
+from cxlib.errors import DataError
+
+__all__ = ["ensure_store", "main", "responses", "store_path"]
+
+#: Bump when the layout of the store changes.
+STORE_VERSION = "1"
+_CON: Any = None
+
+
+def _con() -> Any:
+    global _CON
+    if _CON is None:
+        import duckdb
+
+        _CON = duckdb.connect()
+        _CON.execute(f"SET threads TO {os.cpu_count() or 1}")
+    return _CON
+
+
+def _source(dataset: str | os.PathLike[str]) -> Path:
+    from cxlib import datasets
+
+    world = datasets.load(dataset)
+    path = world.path("responses")
+    if path is None:
+        raise DataError(f"dataset {str(dataset)!r} has no responses file to store "
+                        "(the store is built from a generated or processed world folder)")
+    return path
+
+
+def _files(src: Path) -> list[Path]:
+    return sorted(p for p in src.rglob("*.parquet")) if src.is_dir() else [src]
+
+
+def _stats(src: Path) -> list[list[Any]]:
+    return [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in _files(src)]
+
+
+def _digest(src: Path) -> str:
+    h = hashlib.sha256(STORE_VERSION.encode())
+    for f in _files(src):
+        h.update(f.name.encode())
+        with open(f, "rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+    return h.hexdigest()
+
+
+def store_path(dataset: str | os.PathLike[str], by: str = "segment") -> Path:
+    """Folder of the store for a dataset's responses partitioned ``by`` a column."""
+    src = _source(dataset)
+    tag = hashlib.sha1(str(src.resolve()).encode()).hexdigest()[:10]
+    name = src.parent.name if src.name in ("responses", "responses.parquet") else src.stem
+    return Path(config.PROCESSED_DIR) / "store" / f"{name}-{tag}" / f"by-{by}"
+
+
+def _fresh(folder: Path, src: Path, by: str) -> bool:
+    meta = folder / "store.json"
+    if not meta.exists():
+        return False
+    info = json.loads(meta.read_text(encoding="utf-8"))
+    if info.get("version") != STORE_VERSION or info.get("by") != by:
+        return False
+    if info.get("files") == _stats(src):
+        return True
+    if info.get("sha256") == _digest(src):  # touched, not changed: refresh the stat record
+        info["files"] = _stats(src)
+        _write_json(meta, info)
+        return True
+    return False
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def ensure_store(dataset: str | os.PathLike[str], by: str = "segment") -> Path:
+    """The fresh store of a dataset's responses partitioned by ``by`` (built if needed).
+
+    Returns the folder holding ``responses/<by>=<value>/*.parquet``.
+    """
+    from cxlib.loaders import guard_write
+
+    src = _source(dataset)
+    folder = store_path(dataset, by)
+    if _fresh(folder, src, by):
+        return folder
+    guard_write(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".by-{by}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel jobs wait for one builder
+        if _fresh(folder, src, by):
+            return folder
+        con = _con()
+        cols = [r[0] for r in con.execute(
+            "SELECT name FROM parquet_schema(?) WHERE name <> 'schema'",
+            [str(_files(src)[0])]).fetchall()]
+        if by not in cols:
+            raise DataError(f"cannot partition the responses by {by!r}: no such column",
+                            path=src, column=by, rule="partition column exists",
+                            rows=[f"columns: {', '.join(cols)}"])
+        tmp = Path(tempfile.mkdtemp(prefix=f".by-{by}-", dir=folder.parent))
+        try:
+            glob = str(src / "**" / "*.parquet") if src.is_dir() else str(src)
+            con.execute(
+                f"""COPY (SELECT * FROM read_parquet(?) ORDER BY "{by}", metric, touchpoint_id)
+                    TO '{tmp / "responses"}' (FORMAT parquet, PARTITION_BY ("{by}"),
+                    ROW_GROUP_SIZE 100000)""", [glob])
+            _write_json(tmp / "store.json", {"version": STORE_VERSION, "by": by,
+                                             "source": str(src), "files": _stats(src),
+                                             "sha256": _digest(src)})
+            old = folder.with_name(f".{folder.name}.old")
+            if folder.exists():
+                os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def responses(dataset: str | os.PathLike[str], *, by: str = "segment",
+              value: Any = None) -> Any:
+    """A DuckDB relation over a dataset's responses, one slice when ``value`` is given.
+
+    With ``value``, only the files of the partition ``by=value`` are read
+    (partition pruning). The relation is lazy: aggregate it in DuckDB
+    (``rel.aggregate(...)``, ``cxlib.metrics``) or fetch it with ``rel.df()``.
+    """
+    folder = ensure_store(dataset, by)
+    con = _con()
+    glob = str(folder / "responses" / "**" / "*.parquet")
+    rel = con.sql(f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true, "
+                  "hive_types_autocast = false)")
+    if value is not None and value != "":
+        import duckdb
+
+        rel = rel.filter(duckdb.ColumnExpression(by) == duckdb.ConstantExpression(str(value)))
+    return rel
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="cx store", description=__doc__.splitlines()[0])
+    ap.add_argument("dataset", help='"sample" or a world folder')
+    ap.add_argument("--by", default="segment", help="partition column (default: segment)")
+    args = ap.parse_args(argv)
+    folder = ensure_store(args.dataset, args.by)
+    parts = sorted(p.name for p in (folder / "responses").iterdir())
+    print(f"{folder}: {len(parts)} partitions ({', '.join(parts[:8])}"
+          f"{', ...' if len(parts) > 8 else ''})")
+    return 0
