@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 PARAMS = '''\
 x: int = 1  # one of 1 | 2 | 3: which case to run
-mode: str = "ok"  # one of ok | raise | exit | sleep: what the notebook does
+mode: str = "ok"  # one of ok | raise | exit | sleep | kill_parent: what the notebook does
 label: str = ""  # free text
 results_path: str = ""  # set by the runner
 '''
@@ -33,6 +33,10 @@ if mode == "raise":
 if mode == "exit":
     os._exit(3)
 if mode == "sleep":
+    time.sleep(600)
+if mode == "kill_parent":  # the worker (cold kernels) or the zygote (warm kernels)
+    import signal
+    os.kill(os.getppid(), signal.SIGKILL)
     time.sleep(600)
 if results_path:
     with open(results_path, "w") as fh:
@@ -68,7 +72,7 @@ def test_parameters_cell_is_read_as_a_declaration(nb: Path) -> None:
     assert list(declared) == ["x", "mode", "label", "results_path"]
     assert declared["x"].type == "int" and declared["x"].default == 1
     assert declared["x"].choices == (1, 2, 3)
-    assert declared["mode"].choices == ("ok", "raise", "exit", "sleep")
+    assert declared["mode"].choices == ("ok", "raise", "exit", "sleep", "kill_parent")
     assert declared["label"].choices is None and declared["label"].help == "free text"
 
 
@@ -198,6 +202,24 @@ def test_faults_fail_only_their_job_and_resume_reruns_them(tmp_path: Path, nb: P
     for j in m2["jobs"]:
         if j.get("carried_from"):
             assert j["status"] == "ok" and (run2 / j["outputs"]["ipynb"]).exists()
+
+
+@pytest.mark.parametrize("kernels", ["cold", "warm"])
+def test_a_dead_worker_or_zygote_fails_only_its_job(tmp_path: Path, nb: Path,
+                                                    kernels: str) -> None:
+    """Cold: the kernel kills its worker process; warm: it kills the zygote it was forked
+    from. Either way that job fails, the pool replaces what died, the rest complete."""
+    p = write_batch(tmp_path, {
+        "name": "kill", "workers": 1, "timeout": 30, "retries": 0, "render": False,
+        "kernels": kernels,
+        "jobs": [{"notebook": str(nb), "rows": [{"x": 1}, {"mode": "kill_parent"}, {"x": 2},
+                                                {"x": 3}]}]})
+    _, manifest = batch.run_batch(p, out_root=tmp_path / "r", progress=False)
+    status = {j["parameters"].get("mode", "ok") + str(j["parameters"].get("x", "")):
+              (j["status"], (j["error"] or {}).get("kind")) for j in manifest["jobs"]}
+    want = "worker_died" if kernels == "cold" else "kernel_died"
+    assert status == {"ok1": ("ok", None), "kill_parent": ("failed", want),
+                      "ok2": ("ok", None), "ok3": ("ok", None)}
 
 
 def test_cli_exit_codes(tmp_path: Path, nb: Path, monkeypatch: pytest.MonkeyPatch,
