@@ -160,14 +160,25 @@ def responses(dataset: str | os.PathLike[str], *, by: str = "segment",
     (partition pruning). The relation is lazy: aggregate it in DuckDB
     (``rel.aggregate(...)``, ``cxlib.metrics``) or fetch it with ``rel.df()``.
     """
-    folder = ensure_store(dataset, by)
-    con = _con()
-    glob = str(folder / "responses" / "**" / "*.parquet")
-    rel = con.sql(f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true, "
-                  "hive_types_autocast = false)")
-    if value is not None and value != "":
-        import duckdb
+    import duckdb
 
+    from cxlib import datasets
+
+    con = _con()
+    world = datasets.load(dataset)
+    if world.path("responses") is None:  # a mapped dataset (e.g. airline): its cached frame
+        frame = world.responses
+        if by not in frame.columns and value not in (None, ""):
+            raise DataError(f"dataset {str(dataset)!r} has no column {by!r} to slice by",
+                            column=by, rule="slice column exists",
+                            rows=[f"columns: {', '.join(frame.columns)}"])
+        rel = con.from_df(frame)
+    else:
+        folder = ensure_store(dataset, by)
+        glob = str(folder / "responses" / "**" / "*.parquet")
+        rel = con.sql(f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true, "
+                      "hive_types_autocast = false)")
+    if value is not None and value != "":
         rel = rel.filter(duckdb.ColumnExpression(by) == duckdb.ConstantExpression(str(value)))
     return rel
 

@@ -281,3 +281,36 @@ def os_getpid() -> int:
     import os
 
     return os.getpid()
+
+
+def test_warm_kernels_behave_like_plain_ones(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figures, working folder and environment are those of an ordinary kernel."""
+    monkeypatch.setenv("CX_PROBE", "from-the-runner")
+    body = textwrap.dedent('''\
+        import json, os
+        import matplotlib.pyplot as plt
+        plt.plot([1, 2, 3])
+        plt.show()
+        with open(results_path, "w") as fh:
+            json.dump({"cwd": os.getcwd(), "env": os.environ.get("CX_PROBE")}, fh)
+        ''')
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    probe = make_notebook(nbdir / "fig.ipynb", parameters='results_path: str = ""  # runner',
+                          body=body)
+    seen = {}
+    for kernels in ("warm", "cold"):
+        p = write_batch(tmp_path, {"name": kernels, "workers": 1, "render": False,
+                                   "kernels": kernels, "jobs": [{"notebook": str(probe)}]})
+        run_dir, manifest = batch.run_batch(p, out_root=tmp_path / "r", progress=False)
+        job = manifest["jobs"][0]
+        assert job["status"] == "ok", job["error"]
+        out = nbformat.read(str(run_dir / job["outputs"]["ipynb"]), as_version=4)
+        kinds = [k for c in out.cells if c.cell_type == "code" for o in c.outputs
+                 for k in o.get("data", {})]
+        seen[kernels] = (json.loads((run_dir / job["outputs"]["results"]).read_text()),
+                         "image/png" in kinds)
+    assert seen["warm"] == seen["cold"]
+    assert seen["warm"][0] == {"cwd": str(nbdir), "env": "from-the-runner"}
+    assert seen["warm"][1]  # the figure was captured as an image
