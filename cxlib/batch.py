@@ -573,7 +573,14 @@ def latest_run(batch_dir: Path) -> Path | None:
     return max(runs)[1] if runs else None
 
 
+def _guard(path: Path) -> None:
+    from cxlib.loaders import guard_write
+
+    guard_write(path)  # data/raw is read-only, whatever a batch file says
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
+    _guard(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(3)}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -682,6 +689,7 @@ def run_batch(
                 carried[rec["job_id"]] = rec
     run_id = _run_id()
     run_dir = root / run_id
+    _guard(run_dir)
     run_dir.mkdir(parents=True)
     manifest: dict[str, Any] = {
         "schema": "cx-manifest/1", "batch": b.name, "run_id": run_id,

@@ -4,7 +4,8 @@ Notebooks, the CLI and the tests take their paths from here; no path is typed
 in a cell.  Environment variables override the defaults so that a scheduled
 run can point the same notebooks at other data without editing them:
 
-``CX_DATA_DIR``        data root (default ``<root>/data``)
+``CX_DATA_DIR``        data root (default ``<root>/data``): raw exports, the sample
+                       world, processed caches
 ``CX_REPORTS_DIR``     reports root (default ``<root>/reports``)
 ``CX_SHARED_DATA``     real public datasets (default ``<root>/../shared/data/real``)
 """
@@ -24,10 +25,13 @@ RAW_DIR: Path = DATA_DIR / "raw"
 SAMPLE_DIR: Path = DATA_DIR / "sample"
 #: Parquet caches of validated, normalised data (safe to delete).
 PROCESSED_DIR: Path = DATA_DIR / "processed"
-#: Touchpoint catalogs (YAML).
-CATALOG_DIR: Path = DATA_DIR / "touchpoints"
-#: Mappings from wide survey exports to long responses (YAML).
-MAPPINGS_DIR: Path = DATA_DIR / "mappings"
+#: Touchpoint catalogs (YAML). Committed with the code, so anchored at the
+#: repository (``<root>/data/touchpoints``), not under the ``CX_DATA_DIR`` override:
+#: pointing the notebooks at other data must not lose the catalogs.
+CATALOG_DIR: Path = ROOT / "data" / "touchpoints"
+#: Mappings from wide survey exports to long responses (YAML); committed, like
+#: the catalogs, at ``<root>/data/mappings``.
+MAPPINGS_DIR: Path = ROOT / "data" / "mappings"
 
 NOTEBOOKS_DIR: Path = ROOT / "notebooks"
 REPORTS_DIR: Path = Path(os.environ.get("CX_REPORTS_DIR", ROOT / "reports"))

@@ -4,15 +4,20 @@
                              (every contract, plus the planted truth);
 ``datasets.load("airline")`` the real airline survey, long form via
                              ``data/mappings/airline.yml`` (responses only);
+                             any ``data/mappings/<name>.yml`` is a dataset
+                             ``<name>`` (discovered, no code edit);
 ``datasets.load(PATH)``      a folder holding a generated world.
 
-Tables load lazily on first access and are validated against their contract.
+Tables load lazily on first access and are validated against their contract;
+the touchpoint ids of responses and contacts are checked against the dataset's
+catalog (:func:`cxlib.loaders.check_touchpoints`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +27,56 @@ import pandas as pd
 from cxlib import config
 from cxlib.errors import DataError
 
-__all__ = ["TABLES", "World", "load", "world_dir"]
+__all__ = ["MAPPED", "TABLES", "World", "load", "mapped_datasets", "world_dir"]
 
 #: Tables a world may hold (each a contract of cxlib.schemas).
 TABLES = ("responses", "customers", "orders", "contacts", "employees", "innovations")
-#: Real datasets loaded through a wide->long mapping: name -> (mapping, catalog).
-MAPPED = {"airline": ("airline", "airline")}
+#: Tables whose touchpoint_id is checked against the catalog.
+_TOUCHPOINT_TABLES = ("responses", "contacts")
+
+
+def mapped_datasets() -> dict[str, tuple[str, str]]:
+    """Datasets loaded through a wide->long mapping: ``name -> (mapping, catalog)``.
+
+    Every ``config.MAPPINGS_DIR/<name>.yml`` is one, read afresh at each call;
+    its ``catalog:`` key names the catalog (default: the mapping's own name).
+    """
+    import yaml
+
+    out: dict[str, tuple[str, str]] = {}
+    for p in sorted(Path(config.MAPPINGS_DIR).glob("*.yml")):
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise DataError(f"mapping is not valid YAML: {exc}", path=p) from exc
+        catalog = raw.get("catalog") if isinstance(raw, dict) else None
+        out[p.stem] = (p.stem, str(catalog or p.stem))
+    return out
+
+
+class _MappedView(Mapping[str, tuple[str, str]]):
+    """Live view of :func:`mapped_datasets` (``"airline" in MAPPED``, ``MAPPED[name]``)."""
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        return mapped_datasets()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(mapped_datasets())
+
+    def __len__(self) -> int:
+        return len(mapped_datasets())
+
+    def __contains__(self, name: object) -> bool:
+        return (isinstance(name, str) and bool(name) and not set(name) & set("/\\.")
+                and (Path(config.MAPPINGS_DIR) / f"{name}.yml").is_file())
+
+    def __repr__(self) -> str:
+        return f"MAPPED({mapped_datasets()!r})"
+
+
+#: Real datasets loaded through a wide->long mapping: name -> (mapping, catalog),
+#: discovered from ``data/mappings/*.yml`` at each access.
+MAPPED: Mapping[str, tuple[str, str]] = _MappedView()
 
 
 @dataclass
@@ -76,14 +125,19 @@ class World:
                 return None
             from cxlib.wide import load_mapped
 
-            return load_mapped(self.mapping)
+            return load_mapped(self.mapping)  # ids checked against the catalog there
         assert self.folder is not None
         path = self.folder / f"{name}.parquet"
         if not path.exists() and (self.folder / name).is_dir():
             path = self.folder / name
         if not path.exists():
             return None
-        return validate(read_table(path), name, path=path)
+        df = validate(read_table(path), name, path=path)
+        if name in _TOUCHPOINT_TABLES:
+            from cxlib.loaders import check_touchpoints
+
+            check_touchpoints(df, self.catalog, path=path)
+        return df
 
     @property
     def truth(self) -> dict[str, Any] | None:

@@ -12,10 +12,21 @@ Use :func:`validate` (in :mod:`cxlib.loaders`) rather than calling
 Reserved touchpoint id
     ``JOURNEY = "journey"``: a question about the whole journey (overall
     satisfaction, NPS "would you recommend us") rather than one touchpoint.
+
+Responses rules
+    ``metric`` is a key of :data:`METRIC_SCALES`; ``scale_min < scale_max`` and
+    the pair is a scale declared for the metric (:data:`METRIC_ALLOWED_SCALES`);
+    ``score`` lies within it; ``(response_id, touchpoint_id, metric)`` is unique
+    (:data:`RESPONSE_KEY`); ``touchpoint_id`` is a touchpoint of the dataset's
+    catalog or ``"journey"`` (checked when :mod:`cxlib.datasets` loads a world,
+    since the catalog is not part of the table).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pandas as pd
 import pandera.pandas as pa
 
 JOURNEY = "journey"
@@ -28,12 +39,72 @@ METRIC_SCALES: dict[str, tuple[int, int]] = {
     "overall": (1, 10),  # overall satisfaction (a binary label is scale 0..1)
 }
 
+#: Every scale a metric may be declared on: its usual scale (METRIC_SCALES) first,
+#: then the documented alternatives.  A row whose ``(scale_min, scale_max)`` is not
+#: listed for its metric breaks the responses contract: a CSAT on 1-10 is a
+#: different question from a CSAT on 1-5 and must not be pooled with it silently.
+#: Alternatives:
+#:
+#: * ``overall`` on ``(0, 1)``: a binary satisfied / not satisfied label, as in the
+#:   airline survey's ``satisfaction`` column (``data/mappings/airline.yml``).
+#:
+#: To accept another scale, add it here (reviewed, documented) or rescale it in
+#: the mapping.
+METRIC_ALLOWED_SCALES: dict[str, tuple[tuple[int, int], ...]] = {
+    metric: (scale, *{"overall": ((0, 1),)}.get(metric, ()))
+    for metric, scale in METRIC_SCALES.items()
+}
+
 #: Direction of each metric: True when a higher score is a better experience.
 #: CES measures effort (7 = very difficult), so lower is better; top-box shares,
 #: weakest links and "up"/"down" moves must respect this.
 HIGHER_IS_BETTER: dict[str, bool] = {"csat": True, "nps": True, "ces": False, "overall": True}
 
 PERSONAL = {"personal": True}
+
+#: Columns each table-level check reads, by check name, first = the column an
+#: error names (pandera reports a failing table-level check once per column of
+#: the row; cxlib.loaders merges those into one entry naming these columns).
+TABLE_CHECK_COLUMNS: dict[str, tuple[str, ...]] = {}
+
+
+def _table_check(name: str, columns: tuple[str, ...],
+                 fn: Callable[[pd.DataFrame], pd.Series]) -> pa.Check:
+    """A table-level check on ``columns``; it passes when one of them is absent or
+    not numeric-coercible (that failure is reported by the column's own check)."""
+    TABLE_CHECK_COLUMNS[name] = columns
+
+    def check(df: pd.DataFrame) -> pd.Series | bool:
+        if not set(columns) <= set(df.columns):
+            return True
+        return fn(df)
+
+    return pa.Check(check, name=name)
+
+
+def _num(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce")
+
+
+def _score_in_scale(df: pd.DataFrame) -> pd.Series:
+    score, lo, hi = _num(df["score"]), _num(df["scale_min"]), _num(df["scale_max"])
+    return ~((score < lo) | (score > hi))  # missing values are reported by not-null checks
+
+
+def _scale_matches_metric(df: pd.DataFrame) -> pd.Series:
+    metric = df["metric"].astype("object")
+    key = pd.Series(list(zip(metric, _num(df["scale_min"]), _num(df["scale_max"]),
+                             strict=True)), index=df.index, dtype=object)
+    allowed = {(m, float(lo), float(hi)) for m, scales in METRIC_ALLOWED_SCALES.items()
+               for lo, hi in scales}
+    # unknown metrics are reported by the metric check, not twice
+    return ~metric.isin(list(METRIC_ALLOWED_SCALES)) | key.isin(allowed)
+
+
+SCORE_IN_SCALE = "score within [scale_min, scale_max]"
+SCALE_MATCHES_METRIC = "scale is one declared for the metric (schemas.METRIC_ALLOWED_SCALES)"
+#: Key of a response row: one answer per respondent, touchpoint and metric.
+RESPONSE_KEY = ("response_id", "touchpoint_id", "metric")
 
 _str = pa.Column(str)
 _str_null = pa.Column(str, nullable=True)
@@ -45,7 +116,7 @@ RESPONSES = pa.DataFrameSchema(
         "customer_id": pa.Column(str, nullable=False, metadata=PERSONAL),
         "date": _date,
         "touchpoint_id": pa.Column(str, nullable=False),
-        "metric": pa.Column(str, nullable=False),
+        "metric": pa.Column(str, pa.Check.isin(list(METRIC_SCALES)), nullable=False),
         "score": pa.Column(float, coerce=True, nullable=False),
         "scale_min": pa.Column(int, coerce=True),
         "scale_max": pa.Column(int, coerce=True),
@@ -53,19 +124,18 @@ RESPONSES = pa.DataFrameSchema(
         "comment": pa.Column(str, nullable=True, required=False),
     },
     checks=[
-        pa.Check(
-            lambda df: (df["score"] >= df["scale_min"]) & (df["score"] <= df["scale_max"]),
-            name="score within [scale_min, scale_max]",
-            error="score outside its declared scale",
-        ),
-        pa.Check(
-            lambda df: df["scale_min"] < df["scale_max"],
-            name="scale_min < scale_max",
-        ),
+        _table_check(SCORE_IN_SCALE, ("score", "scale_min", "scale_max"), _score_in_scale),
+        _table_check("scale_min < scale_max", ("scale_min", "scale_max"),
+                     lambda df: ~(_num(df["scale_min"]) >= _num(df["scale_max"]))),
+        _table_check(SCALE_MATCHES_METRIC, ("scale_min", "scale_max", "metric"),
+                     _scale_matches_metric),
     ],
+    unique=list(RESPONSE_KEY),
     strict=False,
     name="responses",
-    description="Long-form survey responses: one row per respondent x touchpoint x metric.",
+    description="Long-form survey responses: one row per respondent x touchpoint x metric. "
+                "touchpoint_id is checked against the dataset's catalog when a World loads "
+                "(cxlib.loaders.check_touchpoints).",
 )
 
 CUSTOMERS = pa.DataFrameSchema(
@@ -94,12 +164,9 @@ ORDERS = pa.DataFrameSchema(
         "margin": pa.Column(float, coerce=True, required=False),
     },
     checks=[
-        pa.Check(
-            lambda df: (df["margin"] - (df["revenue"] - df["cost"])).abs() < 1e-6
-            if "margin" in df
-            else True,
-            name="margin = revenue - cost",
-        )
+        _table_check("margin = revenue - cost", ("margin", "revenue", "cost"),
+                     lambda df: ~((_num(df["margin"]) - (_num(df["revenue"])
+                                                          - _num(df["cost"]))).abs() >= 1e-6)),
     ],
     strict=False,
     name="orders",

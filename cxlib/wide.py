@@ -5,7 +5,7 @@ with codes such as ``0 = not applicable``.  A mapping YAML in
 ``data/mappings/`` says how to read such a file::
 
     name: airline
-    file: airline_satisfaction_train.csv   # relative to config.SHARED_DATA_DIR (or absolute)
+    file: airline_satisfaction_train.csv   # in data/raw, else CX_SHARED_DATA (or absolute)
     catalog: airline                       # touchpoint ids are checked against it
     read: {sep: ",", index_col: 0}         # options for cxlib.loaders.read_table
     respondent_id: id                      # column -> response_id and customer_id
@@ -23,6 +23,11 @@ with codes such as ``0 = not applicable``.  A mapping YAML in
 
 :func:`wide_to_long` does the reshaping; :func:`load_mapped` reads the file
 named by a mapping, reshapes and validates it (cached under data/processed).
+:func:`export_path` says where a mapping's ``file:`` is: an absolute path as
+given, else ``data/raw/<file>`` (``config.RAW_DIR``, the project's own exports)
+and then ``<CX_SHARED_DATA>/<file>`` (``config.SHARED_DATA_DIR``, shared public
+datasets).  A new mapping YAML dropped in ``data/mappings/`` is a dataset
+:func:`cxlib.datasets.load` opens by name, with no code edit.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import yaml
 from cxlib import config
 from cxlib.errors import DataError
 
-__all__ = ["load_mapped", "read_mapping", "wide_to_long"]
+__all__ = ["export_path", "load_mapped", "read_mapping", "wide_to_long"]
 
 _REQUIRED = ("respondent_id", "touchpoints")
 
@@ -192,14 +197,23 @@ def _date_column(wide: pd.DataFrame, mapping: dict, src: Any) -> pd.Series | pd.
     if d is None:
         raise DataError("the mapping needs `date:` (a column or a fixed ISO date)", path=src)
     if isinstance(d, str) and d in wide.columns:
-        parsed = pd.to_datetime(wide[d], errors="coerce", dayfirst=True)
+        from cxlib.loaders import parse_dates
+
+        read = mapping.get("read") or {}
+        parsed = parse_dates(wide[d], column=d, path=src, frame=wide,
+                             dayfirst=read.get("dayfirst"), date_format=read.get("date_format"))
         if parsed.isna().any():
             raise DataError(
-                "unreadable dates", path=src, column=d, rule="valid date",
-                rows=wide.loc[parsed.isna(), [d]].head(5),
+                "missing dates: every respondent needs a date (or give a fixed `date:`)",
+                path=src, column=d, rule="not null", rows=wide.loc[parsed.isna(), [d]].head(5),
             )
-        return parsed.astype("datetime64[ns]").to_numpy()
-    return pd.Timestamp(str(d))
+        return parsed.to_numpy()
+    try:
+        return pd.Timestamp(str(d))
+    except ValueError:
+        raise DataError(f"`date: {d}` is neither a column of the file nor an ISO date "
+                        "(yyyy-mm-dd)", path=mapping.get("_path"), rule="date column or ISO date"
+                        ) from None
 
 
 def _segment(s: pd.Series, spec: Any, col: str) -> tuple[str, pd.Series]:
@@ -213,6 +227,37 @@ def _segment(s: pd.Series, spec: Any, col: str) -> tuple[str, pd.Series]:
     return name, s.astype("str").to_numpy()
 
 
+def export_path(mapping: dict[str, Any]) -> Path:
+    """The export file a mapping names (its ``file:`` key), found on disk.
+
+    An absolute path is used as given; a relative one is looked up under
+    ``config.RAW_DIR`` (``data/raw``) first, then ``config.SHARED_DATA_DIR``.
+
+    Raises
+    ------
+    DataError
+        When the mapping has no ``file:`` or the file is in none of those
+        places (the message lists every place looked in).
+    """
+    src = mapping.get("_path")
+    if not mapping.get("file"):
+        raise DataError("the mapping needs `file:` (the export to read)", path=src,
+                        rule="required keys")
+    file = Path(str(mapping["file"]))
+    candidates = [file] if file.is_absolute() else [
+        Path(config.RAW_DIR) / file, Path(config.SHARED_DATA_DIR) / file]
+    for c in candidates:
+        if c.exists():
+            return c
+    raise DataError(
+        f"the export {str(file)!r} named by the mapping was not found; looked in: "
+        + "; ".join(str(c) for c in candidates)
+        + ". Put the export under data/raw/ (config.RAW_DIR), set CX_SHARED_DATA to its "
+        "folder, or give an absolute path in `file:`",
+        path=src, column="file", rule="export file exists",
+    )
+
+
 def load_mapped(name_or_path: str | os.PathLike[str], *, use_cache: bool = True) -> pd.DataFrame:
     """Read the export a mapping names, reshape it to long and validate it.
 
@@ -224,14 +269,7 @@ def load_mapped(name_or_path: str | os.PathLike[str], *, use_cache: bool = True)
     from cxlib.loaders import read_table, validate
 
     mapping = read_mapping(name_or_path)
-    file = Path(mapping["file"])
-    if not file.is_absolute():
-        file = config.SHARED_DATA_DIR / file
-    if not file.exists():
-        raise DataError(
-            "the export named by the mapping is missing; set CX_SHARED_DATA to its folder",
-            path=file,
-        )
+    file = export_path(mapping)
     catalog = load_catalog(mapping["catalog"]) if mapping.get("catalog") else None
     inputs = [file, mapping["_path"]]
     if catalog is not None:

@@ -182,6 +182,27 @@ def test_coverage_on_sample_world(request):
     assert (cov.groupby("stage")["n_respondents_all"].max() > 0).all()
 
 
+def test_blind_spots_on_sample_world_are_exactly_the_planted_ones(sample_dir):
+    """The generator plants never-asked and low-base leaves (truth.json "coverage")."""
+    import json
+
+    from cxlib import datasets
+
+    truth = json.loads((Path(sample_dir) / "truth.json").read_text(encoding="utf-8"))
+    assert "coverage" in truth, "stale sample: regenerate it with `make sample`"
+    planted = truth["coverage"]
+    world = datasets.load(sample_dir)
+    flagged = cv.blind_spots(world.responses, world.catalog)
+    got = dict(zip(flagged["touchpoint_id"], flagged["status"].astype(str), strict=True))
+    assert got == {**dict.fromkeys(planted["never_asked"], "blind_spot"),
+                   **dict.fromkeys(planted["low_base"], "low_base")}
+    assert 2 <= len(planted["never_asked"]) <= 3 and len(planted["low_base"]) == 1
+    # worst first: blind spots, then the low base with its (small, non-zero) count
+    assert flagged["status"].astype(str).tolist()[-1] == "low_base"
+    low = flagged.set_index("touchpoint_id").loc[planted["low_base"][0], "n_respondents_all"]
+    assert 0 < low == planted["n_respondents"][planted["low_base"][0]] < 30
+
+
 def test_coverage_on_airline_matches_raw_csv_counts():
     """Independent reference: count non-zero ratings (0 = not applicable) in the raw CSV."""
     from tests.conftest import shared_file_or_skip

@@ -109,3 +109,80 @@ def test_cache_hit_miss_on_content(tmp_path, monkeypatch):
     assert first["a"].tolist() == [1]
     assert len(list((tmp_path / "processed").glob("t-*.parquet"))) == 1  # stale entry removed
     assert all(p.parent == tmp_path / "processed" for p in (tmp_path / "processed").iterdir())
+
+
+def test_cache_hit_keeps_attrs(tmp_path, monkeypatch, tiny_mapping):
+    # a hit returns what a miss returned: the dropped counts and the source travel with it
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    (tmp_path / "tiny.csv").write_text("id,Seat,Food,sat,Class\n1,5,0,yes,Eco\n2,0,0,no,Eco\n"
+                                       "3,3,2,yes,Business\n", encoding="utf-8")
+    miss = wide.load_mapped(tiny_mapping)
+    hit = wide.load_mapped(tiny_mapping)
+    assert (miss.attrs["cache"]["hit"], hit.attrs["cache"]["hit"]) == (False, True)
+    # by hand: Seat has one 0, Food two, the outcome none
+    assert miss.attrs["dropped"] == {"seat_comfort": 1, "food_drink": 2, "journey:overall": 0}
+    assert hit.attrs["dropped"] == miss.attrs["dropped"]
+    assert hit.attrs["source"] == miss.attrs["source"] == str(tmp_path / "tiny.csv")
+    pd.testing.assert_frame_equal(miss, hit)
+
+
+def test_cache_key_changes_when_the_processing_code_changes(tmp_path, monkeypatch):
+    # the key hashes the source of loaders/schemas/wide/cache: an edit there is a miss
+    src = tmp_path / "in.csv"
+    src.write_text("a\n1\n")
+    code = []
+    for name in ("loaders.py", "schemas.py", "wide.py", "cache.py"):
+        copy = tmp_path / name
+        copy.write_bytes((config.ROOT / "cxlib" / name).read_bytes())
+        code.append(copy)
+    assert [p.name for p in cache.CODE_FILES] == [p.name for p in code]
+    monkeypatch.setattr(cache, "CODE_FILES", tuple(code))
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    calls = []
+
+    def build():
+        calls.append(1)
+        return pd.read_csv(src)
+
+    key = cache.content_key([src])
+    cache.cached([src], build, name="t")
+    cache.cached([src], build, name="t")
+    assert len(calls) == 1
+    for p in code:
+        p.write_bytes(p.read_bytes() + b"\n# edited\n")
+        assert cache.content_key([src]) != key, p.name
+        key = cache.content_key([src])
+    cache.cached([src], build, name="t")
+    assert len(calls) == 2
+
+
+def test_mapping_file_is_found_under_data_raw_then_the_shared_folder(tmp_path, monkeypatch):
+    raw, shared = tmp_path / "raw", tmp_path / "shared"
+    raw.mkdir()
+    shared.mkdir()
+    monkeypatch.setattr(config, "RAW_DIR", raw)
+    monkeypatch.setattr(config, "SHARED_DATA_DIR", shared)
+    m = {"file": "export.csv", "_path": "m.yml"}
+    with pytest.raises(DataError) as exc:
+        wide.export_path(m)
+    msg = str(exc.value)
+    assert str(raw / "export.csv") in msg and str(shared / "export.csv") in msg
+    assert (exc.value.column, exc.value.rule) == ("file", "export file exists")
+    (shared / "export.csv").write_text("x\n")
+    assert wide.export_path(m) == shared / "export.csv"
+    (raw / "export.csv").write_text("x\n")
+    assert wide.export_path(m) == raw / "export.csv"  # the project's own export first
+    assert wide.export_path({"file": str(shared / "export.csv")}) == shared / "export.csv"
+
+
+def test_ambiguous_date_column_in_a_mapping_needs_dayfirst(tiny_mapping):
+    m = wide.read_mapping(tiny_mapping)
+    m["date"] = "when"
+    w = pd.DataFrame({"id": [1, 2], "Seat": [5, 3], "Food": [1, 1], "sat": ["yes", "no"],
+                      "Class": ["Eco", "Eco"], "when": ["03/05/2024", "13/05/2024"]})
+    with pytest.raises(DataError, match="read both ways") as exc:
+        wide.wide_to_long(w, m, path="tiny.csv")
+    assert exc.value.column == "when" and exc.value.rows == ["row 0: '03/05/2024'"]
+    m["read"] = {"dayfirst": True}
+    long = wide.wide_to_long(w, m, path="tiny.csv")
+    assert set(long["date"]) == {pd.Timestamp("2024-05-03"), pd.Timestamp("2024-05-13")}
