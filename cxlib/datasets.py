@@ -154,6 +154,33 @@ class World:
                 return p
         return None
 
+    def responses_relation(self, **filters: Any) -> Any:
+        """The responses as a DuckDB relation, keeping rows where ``column == value``.
+
+        A generated world is read from the partitioned store
+        (:func:`cxlib.store.responses`, partitioned by the first filter's column,
+        ``segment`` without filters), so one segment's slice reads only its
+        files; the store validated the data when it was built. A mapped dataset
+        (e.g. ``airline``) registers its validated frame. ``""`` or None as a
+        value means no filter on that column.
+        """
+        from cxlib import store
+
+        filters = {k: v for k, v in filters.items() if v not in ("", None)}
+        by = next(iter(filters), "segment")
+        if self.folder is not None and self.path("responses") is not None and not filters:
+            cols = store.source_columns(self.folder)
+            if by not in cols:  # nothing to slice by: one partition-less read
+                by = ""
+        rel = store.responses(self.folder if self.folder is not None else self.name,
+                              by=by, value=filters.pop(by, None))
+        for col, val in filters.items():
+            if col not in rel.columns:
+                raise DataError(f"cannot filter the responses on {col!r}: no such column",
+                                column=col, rule="filter column exists")
+            rel = rel.filter(store.equals(col, val))
+        return rel
+
     responses = property(lambda self: self.table("responses"))
     customers = property(lambda self: self.table("customers"))
     orders = property(lambda self: self.table("orders"))

@@ -14,6 +14,8 @@ simulate_survey(n_respondents, *, seed, world_seed=1) -> (responses, truth)
     ``world_seed`` (fast; for coverage simulations).
 simulate_innovation_panel(*, seed, n_units=40, n_periods=24) -> (panel, innovations, truth)
     The branch x month margin panel with staggered innovations (fast).
+simulate_rollout(*, seed, innovation, n_units=40, n_periods=24, pretrend=0.0) -> (panel, truth)
+    One innovation's analysis panel from it, optionally with a planted pre-trend.
 ensure_bench_world(size="large", seed=7) -> Path
     ``data/bench/world_<size>_<seed>``, generated once (lock file) and reused.
 main(argv)
@@ -44,8 +46,15 @@ The model (all units documented in ``truth.json``):
   customer experienced a touchpoint is independent of everything too, so each
   touchpoint's respondents are an i.i.d. sample from that mixture and their
   unweighted mean is unbiased for the truth.  No weights are needed.
-* Branch x month margin panel: ``alpha_b + gamma_t + sum_v att_v D_vbt + eps_bt``
-  (``alpha_b`` = the branch customers' planned monthly margin), split into
+* Feedback coverage: the leaves in ``NEVER_ASKED`` are experienced but never
+  asked (blind spots) and those in ``LOW_BASE`` only of the first
+  ``LOW_BASE_PILOT`` respondents (low base at every size); both are masks on
+  the answers, applied after every draw, so the rest of the world is unchanged
+  (``truth["coverage"]``).
+* Branch x month margin panel: ``alpha_b + gamma_t + sum_v effect_vbt + eps_bt``
+  (``alpha_b`` = the branch customers' planned monthly margin; ``effect_vbt`` =
+  steady-state effect x cohort multiplier x ramp-up since adoption, so effects
+  differ by cohort and over time; ``eps`` AR(1) within branch), split into
   orders: each customer's planned 24-month margin ``M_i = base_s + beta *
   overall_i + N(0, sd)`` is spread equally over her orders, and the rest of the
   branch-month total is spread equally over that branch-month's orders, so
@@ -85,6 +94,7 @@ from scipy.special import expit, ndtr
 
 from cxlib import config
 from cxlib.errors import CatalogError, CxError, ParameterError
+from cxlib.loaders import guard_write
 
 __all__ = [
     "SIZES",
@@ -92,6 +102,7 @@ __all__ = [
     "generate",
     "main",
     "simulate_innovation_panel",
+    "simulate_rollout",
     "simulate_survey",
 ]
 
@@ -174,21 +185,32 @@ MOVES = (
 )
 
 AMORTISATION_PERIODS = 24
-#: Innovations: margin ATT, costs, side effects; cohorts as fractions of the period.
+#: Innovations: steady-state margin effect ("att", per branch-month, for a cohort with
+#: cohort_effect 1), costs, side effects; cohorts as months of a 24-month window (scaled to
+#: other lengths), each with its own effect multiplier (earlier adopters gain more).
 INNOVATIONS = (
     {"id": "proactive_calls", "name": "Proactive service calls", "att": 900.0,
      "cost": 1000.0, "one_off": 6000.0, "contacts": 0.6, "direction": "proactive",
-     "csat_latent": -0.10, "share": 0.3, "cohorts": (6, 9, 12)},
+     "csat_latent": -0.10, "share": 0.3, "cohorts": (6, 9, 12),
+     "cohort_effect": (1.3, 1.0, 0.7)},
     {"id": "self_service_kiosk", "name": "Self-service kiosks", "att": 2500.0,
-     "cost": 900.0, "one_off": 18000.0, "contacts": 0.0, "direction": "inbound",
-     "csat_latent": 0.05, "share": 0.3, "cohorts": (8, 13, 17)},
-    {"id": "messenger_support", "name": "Messenger support line", "att": 700.0,
-     "cost": 300.0, "one_off": 4800.0, "contacts": 0.2, "direction": "inbound",
-     "csat_latent": 0.0, "share": 0.2, "cohorts": (4, 14)},
+     "cost": 400.0, "one_off": 14400.0, "contacts": 0.0, "direction": "inbound",
+     "csat_latent": 0.05, "share": 0.3, "cohorts": (8, 13, 17),
+     "cohort_effect": (1.3, 1.0, 0.7)},
+    {"id": "messenger_support", "name": "Messenger support line", "att": 1100.0,
+     "cost": 200.0, "one_off": 4800.0, "contacts": 0.2, "direction": "inbound",
+     "csat_latent": 0.0, "share": 0.2, "cohorts": (4, 14),
+     "cohort_effect": (1.2, 0.8)},
 )
+#: Dynamic margin effects: in the adoption month an innovation delivers EFFECT_RAMP_START of
+#: its steady state and the gap shrinks by EFFECT_RAMP_DECAY a month:
+#: ramp(e) = 1 - (1 - start) * decay**e, e = months since adoption (0, 1, ...).
+EFFECT_RAMP_START = 0.4
+EFFECT_RAMP_DECAY = 0.8
 MONTH_FE_AMPLITUDE = 600.0
 MONTH_FE_TREND = 25.0
-PANEL_NOISE_SD = 350.0
+PANEL_NOISE_SD = 350.0  # stationary sd of the branch-month margin noise
+PANEL_NOISE_AR = 0.6  # its AR(1) coefficient month to month (serially correlated: cluster!)
 
 # --------------------------------------------------------------- fake people
 AZ_FIRST = ["Əli", "Leyla", "Rəşad", "Günay", "Elvin", "Aygün", "Tural", "Nərmin", "Orxan",
@@ -229,6 +251,27 @@ CONTACT_TPS_INBOUND = ("customer_service_centre_post", "customer_service_centre_
                        "after_sales_staff")
 CONTACT_TPS_INBOUND_P = np.array([0.5, 0.15, 0.15, 0.2])
 CONTACT_TPS_PROACTIVE = ("crm", "customer_service_centre_post")
+CONTACT_CHANNEL_P = np.array([0.55, 0.2, 0.1, 0.15])  # phone, email, sms, branch
+ORDER_COST_PER_MARGIN = (1.5, 4.0)  # order cost = |margin| x U(lo, hi) + ORDER_COST_FLOOR
+ORDER_COST_FLOOR = 5.0
+
+# planted feedback coverage (decided after every draw, by masking answers, so every
+# other draw of the world is the same as without them)
+#: Leaves the questionnaire never asks about: blind spots (they still shape overall).
+NEVER_ASKED = ("company_cars", "stationery_fax_paper")
+#: A pilot question: asked only of the first LOW_BASE_PILOT respondents (by respondent
+#: number), so its base stays below config.MIN_BASE at every size: a low-base touchpoint.
+LOW_BASE = ("reception_doorman",)
+LOW_BASE_PILOT = 40
+
+#: Module constants that are not planted model parameters (sizes, layout, calendar
+#: derived from START and N_MONTHS, text pools for names and comments). Every other
+#: upper-case constant is written to ``truth.json["constants"]`` by name.
+NOT_PLANTED = frozenset({
+    "SIZES", "MIN_SIZE", "PARTS_ABOVE", "CHUNK_CUSTOMERS", "MONTH_STARTS",
+    "MONTH_FIRST_DAY", "N_DAYS", "MONTH_OF_DAY", "MONTH_P", "AZ_REGIONS", "AZ_FIRST",
+    "AZ_LAST", "TR_FIRST", "TR_LAST", "COMMENTS", "NOT_PLANTED",
+})
 
 
 # ===================================================================== world
@@ -259,6 +302,15 @@ def _catalog_touchpoints(path: Path | None = None) -> dict[str, Any]:
     for stage, tp in WEAK_LINKS.items():
         if stage_of[tp] != stage:
             raise CatalogError(f"weak link {tp} is in stage {stage_of[tp]}, not {stage}")
+    silent = set(NEVER_ASKED) | set(LOW_BASE)
+    problems = sorted(silent - set(leaves))
+    if problems:
+        raise CatalogError(f"planted blind spots / low-base touchpoints {problems} must be "
+                           f"leaves of {path}")
+    clash = sorted(silent & (planted | set(CONTACT_TPS_INBOUND) | set(CONTACT_TPS_PROACTIVE)))
+    if clash:
+        raise CatalogError(f"touchpoints {clash} cannot be both never asked / low base and "
+                           "carry another planted role (driver, weak link, CES, move, contacts)")
     return {"leaves": leaves, "stage_of": stage_of, "stages": stages, "ids": ids}
 
 
@@ -295,6 +347,8 @@ class _World:
             p[kidx[k]] = 0.9
         self.p_exp = p
         self.ces_idx = np.array([kidx[k] for k in CES_TOUCHPOINTS])
+        self.never_idx = np.array([kidx[k] for k in NEVER_ASKED], dtype=np.int64)
+        self.low_idx = np.array([kidx[k] for k in LOW_BASE], dtype=np.int64)
         # branches and specialists
         self.branch_ids = [f"B{i + 1:02d}" for i in range(sum(REGION_BRANCHES.values()))]
         self.branch_region = np.concatenate(
@@ -379,6 +433,11 @@ def _month_index(date: str) -> int:
     return int((d - MONTH_STARTS[0]).astype(int))
 
 
+def _cohort_starts(inn: dict[str, Any], n_periods: int) -> list[int]:
+    """Adoption periods of an innovation's cohorts in a window of ``n_periods``."""
+    return [min(n_periods - 1, round(c / N_MONTHS * n_periods)) for c in inn["cohorts"]]
+
+
 def _assign_innovations(rng: np.random.Generator, n_units: int, n_periods: int) -> np.ndarray:
     """(n_units, V) start period per innovation (-1 = never); disjoint unit sets."""
     order = rng.permutation(n_units)
@@ -388,11 +447,76 @@ def _assign_innovations(rng: np.random.Generator, n_units: int, n_periods: int) 
         n = round(inn["share"] * n_units)
         units = order[pos:pos + n]
         pos += n
-        cohorts = [min(n_periods - 1, round(c / N_MONTHS * n_periods))
-                   for c in inn["cohorts"]]
+        cohorts = _cohort_starts(inn, n_periods)
         for i, u in enumerate(units):
             starts[u, v] = cohorts[i * len(cohorts) // max(n, 1)]
     return starts
+
+
+def _effect_ramp(e: np.ndarray) -> np.ndarray:
+    """Share of the steady-state effect ``e`` periods after adoption (0 before it)."""
+    e = np.asarray(e, dtype=float)
+    ramp = 1.0 - (1.0 - EFFECT_RAMP_START) * EFFECT_RAMP_DECAY ** np.maximum(e, 0.0)
+    return np.where(e >= 0, ramp, 0.0)
+
+
+def _innovation_effects(starts: np.ndarray, n_periods: int) -> np.ndarray:
+    """(units, periods, V) planted effect of each innovation on branch-month margin.
+
+    effect = att_v x cohort_effect_v[c] x ramp(t - start): it differs by cohort and grows
+    with time since adoption, so a static TWFE coefficient is not the ATT (its implicit
+    comparisons of later with earlier adopters subtract growing effects).
+    """
+    t = np.arange(n_periods)
+    out = np.zeros((starts.shape[0], n_periods, len(INNOVATIONS)))
+    for v, inn in enumerate(INNOVATIONS):
+        mult = np.zeros(starts.shape[0])
+        for c, m in zip(_cohort_starts(inn, n_periods), inn["cohort_effect"], strict=True):
+            mult[starts[:, v] == c] = m
+        e = t[None, :] - starts[:, v][:, None]
+        on = (starts[:, v][:, None] >= 0) & (e >= 0)
+        out[:, :, v] = np.where(on, inn["att"] * mult[:, None] * _effect_ramp(e), 0.0)
+    return out
+
+
+def _innovation_margin_truth(starts: np.ndarray, n_periods: int,
+                             labels: list[str]) -> dict[str, dict[str, Any]]:
+    """Per innovation, the planted margin effect summarised as the targets estimators aim at.
+
+    ``att_margin_per_unit_period`` is the mean planted effect over the treated unit-periods
+    of the window (the overall ATT: incremental margin = it x treated unit-periods, the money
+    target; Callaway-Sant'Anna's "simple" aggregation estimates it), plus the mean by cohort
+    (``labels`` names the periods) and by months since adoption.
+    """
+    eff = _innovation_effects(starts, n_periods)
+    t = np.arange(n_periods)
+    out = {}
+    for v, inn in enumerate(INNOVATIONS):
+        st = starts[:, v]
+        on = (st[:, None] >= 0) & (t[None, :] >= st[:, None])
+        e = (t[None, :] - st[:, None])[on]
+        vals = eff[:, :, v][on]
+        cohorts = sorted(set(st[st >= 0].tolist()))
+        out[inn["id"]] = {
+            "att_margin_per_unit_period": float(vals.mean()),
+            "treated_unit_periods": int(on.sum()),
+            "att_by_cohort": {labels[c]: float(eff[st == c][:, c:, v].mean()) for c in cohorts},
+            "att_by_event_time": {str(k): float(vals[e == k].mean()) for k in np.unique(e)},
+            "att_steady_state": inn["att"],
+            "cohort_effect": dict(zip([labels[c] for c in _cohort_starts(inn, n_periods)],
+                                      inn["cohort_effect"], strict=True)),
+            "effect_model": "effect on branch-month margin = att_steady_state x "
+                            "cohort_effect[cohort] x (1 - (1 - "
+                            f"{EFFECT_RAMP_START}) x {EFFECT_RAMP_DECAY}^e), e = months "
+                            "since adoption",
+            "target": "att_margin_per_unit_period: mean planted effect over the treated "
+                      "unit-periods of the window (overall ATT; incremental margin = ATT x "
+                      "treated unit-periods). Effects vary by cohort and grow with time, so "
+                      "the static TWFE coefficient is biased for it; Callaway-Sant'Anna "
+                      "(simple aggregation) and Sun-Abraham (cells weighted by treated "
+                      "unit-periods) estimate it.",
+        }
+    return out
 
 
 def _expected_score(x: np.ndarray, cuts: np.ndarray, sd: float) -> np.ndarray:
@@ -448,7 +572,7 @@ def _world_truth(world: _World) -> dict[str, Any]:
                       "segment": mv["segment"], "metric": mv["metric"], "period": mv["period"],
                       "start": mv["start"], "end": mv["end"],
                       "delta": float(p[mask] @ d / p[mask].sum()),
-                      "delta_latent": mv["latent"]})
+                      "delta_latent": mv["latent"], "latent": mv["latent"]})
     # innovation side effects on mean CSAT (all leaves, equal weight), exact
     c0 = world.components(months=False)
     mu_all = world.mu
@@ -464,15 +588,18 @@ def _world_truth(world: _World) -> dict[str, Any]:
     none = np.zeros((len(c0["p"]), len(INNOVATIONS)))
     base = mean_csat(none)
     innovations = {}
+    month_labels = [str(m.astype("datetime64[D]")) for m in MONTH_STARTS]
+    margin_truth = _innovation_margin_truth(world.starts, N_MONTHS, month_labels)
     for v, inn in enumerate(INNOVATIONS):
         t1 = none.copy()
         t1[:, v] = 1.0
-        att, cost, one_off = inn["att"], inn["cost"], inn["one_off"]
+        mt = margin_truth[inn["id"]]
+        att, cost, one_off = mt["att_margin_per_unit_period"], inn["cost"], inn["one_off"]
         pays = att > cost + one_off / AMORTISATION_PERIODS
         units = np.flatnonzero(world.starts[:, v] >= 0)
         innovations[inn["id"]] = {
             "name": inn["name"], "unit": "branch_id",
-            "att_margin_per_unit_period": att, "cost_per_unit_period": cost,
+            **mt, "cost_per_unit_period": cost,
             "one_off_cost": one_off, "amortisation_periods": AMORTISATION_PERIODS,
             "net_per_unit_period": att - cost - one_off / AMORTISATION_PERIODS,
             "effect_on_csat": mean_csat(t1) - base,
@@ -517,9 +644,31 @@ def _world_truth(world: _World) -> dict[str, Any]:
             "note": "latent satisfaction -= curvature * (contacts_per_month - optimum)^2; "
                     "logit(retained) -= retention_curvature * (...)^2",
         },
+        "retention": {
+            "intercept": RETENTION_INTERCEPT,
+            "per_overall_latent": RETENTION_PER_OVERALL_LATENT,
+            "curvature": RETENTION_CURVATURE,
+            "reference_overall_latent": float(world.w @ world.mu),
+            "formula": "logit P(retained) = intercept + per_overall_latent * (O_i - "
+                       "reference_overall_latent) - curvature * (contacts_per_month - "
+                       "contact_optimum)^2; O_i = the overall latent, contacts_per_month = "
+                       "the customer's realised contacts / 24",
+        },
+        "coverage": {
+            "never_asked": list(NEVER_ASKED),
+            "low_base": list(LOW_BASE),
+            "low_base_pilot_respondents": LOW_BASE_PILOT,
+            "note": "never_asked leaves are experienced (they shape overall) but no question "
+                    "reaches them: blind spots. low_base leaves are asked only of the first "
+                    "low_base_pilot_respondents respondents (by number): fewer than "
+                    "config.MIN_BASE answers at every size. touchpoint_means stays the "
+                    "population truth for them. Decided by masking after every draw.",
+        },
         "specialist_effects": {
             "per_satisfaction_point": SPEC_PER_SAT_POINT,
             "per_tenure_year": SPEC_PER_TENURE_YEAR,
+            "satisfaction_centre": SPEC_SAT_CENTRE,
+            "tenure_centre": SPEC_TENURE_CENTRE,
             "units": "latent (sd of touchpoint noise = 1; roughly CSAT points)",
             "csat_per_satisfaction_point": ame_sat,
             "csat_per_tenure_year": ame_ten,
@@ -532,7 +681,7 @@ def _world_truth(world: _World) -> dict[str, Any]:
                                    np.flatnonzero((world.starts < 0).all(1))],
         "planted_moves": moves,
         "panel": {"month_fe_amplitude": MONTH_FE_AMPLITUDE, "month_fe_trend": MONTH_FE_TREND,
-                  "noise_sd": PANEL_NOISE_SD},
+                  "noise_sd": PANEL_NOISE_SD, "noise_ar1": PANEL_NOISE_AR},
         "model": {
             "csat_cuts": CSAT_CUTS.tolist(), "overall_cuts": OVERALL_CUTS.tolist(),
             "nps_cuts": NPS_CUTS.tolist(), "ces_cuts": CES_CUTS.tolist(),
@@ -542,8 +691,46 @@ def _world_truth(world: _World) -> dict[str, Any]:
                                                                strict=True)),
             "response_sampling": "Bernoulli sample of customers independent of everything: "
                                  "respondents are i.i.d. from the population; no weights",
+            "response_rate": RESPONSE_RATE,
+            "order_rate": ORDER_RATE,
+            "segment_shares": dict(zip(SEGMENTS, SEGMENT_P.tolist(), strict=True)),
+            "segment_margin": dict(zip(SEGMENTS, SEGMENT_MARGIN.tolist(), strict=True)),
+            "margin_noise_sd": MARGIN_NOISE_SD,
+            "region_branches": dict(REGION_BRANCHES),
+            "branch_shares": dict(zip(world.branch_ids, world.branch_p.tolist(), strict=True)),
+            "contact_levels": dict(zip(map(str, CONTACT_LEVELS.tolist()), CONTACT_P.tolist(),
+                                       strict=True)),
+            "weak_gap_latent": WEAK_GAP,
         },
+        "constants": planted_constants(),
     }
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return [_jsonable(x) for x in v.tolist()]
+    if isinstance(v, np.datetime64):
+        return str(v)
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (set, frozenset)):
+        return sorted(_jsonable(x) for x in v)
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def planted_constants() -> dict[str, Any]:
+    """Every upper-case module constant except :data:`NOT_PLANTED`, JSON-ready, by name.
+
+    Written to ``truth.json["constants"]`` so that no planted value is missing from
+    the truth, whoever adds it; the named sections of truth.json explain them.
+    """
+    mod = sys.modules[__name__]
+    return {name: _jsonable(getattr(mod, name)) for name in sorted(vars(mod))
+            if name.isupper() and not name.startswith("_") and name not in NOT_PLANTED}
 
 
 # ============================================================ customer chunks
@@ -593,7 +780,10 @@ def _responses_table(world: _World, lat: dict[str, np.ndarray], rng: np.random.G
     r = np.flatnonzero(lat["respondent"])
     nr = len(r)
     K = len(world.leaves)
-    exp = lat["experienced"][r]
+    exp = lat["experienced"][r]  # a copy: the masks below touch no draw
+    exp[:, world.never_idx] = False  # blind spots: never asked
+    pilot = resp_offset + np.arange(nr) < LOW_BASE_PILOT
+    exp[np.ix_(~pilot, world.low_idx)] = False  # low base: a pilot question
     # csat rows, respondent-major, touchpoints in catalog order
     ri, ki = np.nonzero(exp)
     c_score = lat["csat"][r][ri, ki]
@@ -720,7 +910,7 @@ def _contacts_table(world: _World, lat: dict[str, np.ndarray], rng: np.random.Ge
     tp = np.where(direction == 0, rng.integers(0, len(CONTACT_TPS_PROACTIVE), nc),
                   len(CONTACT_TPS_PROACTIVE)
                   + rng.choice(len(CONTACT_TPS_INBOUND), nc, p=CONTACT_TPS_INBOUND_P))
-    ch = rng.choice(4, nc, p=[0.55, 0.2, 0.1, 0.15])
+    ch = rng.choice(4, nc, p=CONTACT_CHANNEL_P)
     messenger_v = [v for v, i in enumerate(INNOVATIONS) if i["id"] == "messenger_support"]
     if messenger_v:
         v = messenger_v[0]
@@ -745,14 +935,29 @@ def _month_fe(n_periods: int) -> np.ndarray:
     return MONTH_FE_AMPLITUDE * np.sin(2 * np.pi * t / 12) + MONTH_FE_TREND * (t - t.mean())
 
 
+def _ar1_noise(rng: np.random.Generator, n_units: int, n_periods: int) -> np.ndarray:
+    """(units, periods) stationary AR(1) noise: sd PANEL_NOISE_SD, coefficient PANEL_NOISE_AR."""
+    u = rng.normal(0.0, PANEL_NOISE_SD, (n_units, n_periods))
+    eps = np.empty_like(u)
+    eps[:, 0] = u[:, 0]
+    k = math.sqrt(1.0 - PANEL_NOISE_AR**2)
+    for t in range(1, n_periods):
+        eps[:, t] = PANEL_NOISE_AR * eps[:, t - 1] + k * u[:, t]
+    return eps
+
+
 def _margin_panel(rng: np.random.Generator, alpha: np.ndarray, starts: np.ndarray,
                   n_periods: int) -> tuple[np.ndarray, np.ndarray]:
-    """(units, periods) margin = alpha_b + gamma_t + sum_v att_v D_vbt + eps, and D."""
+    """(units, periods) margin = alpha_b + gamma_t + sum_v effect_vbt + eps (AR(1)), and D.
+
+    ``effect_vbt`` is :func:`_innovation_effects` (cohort-varying, ramping up), ``D`` the
+    (units, periods, V) 0/1 treatment indicators.
+    """
     t = np.arange(n_periods)
     D = (starts[:, None, :] >= 0) & (starts[:, None, :] <= t[None, :, None])  # U, T, V
-    att = np.array([v["att"] for v in INNOVATIONS])
-    eps = rng.normal(0.0, PANEL_NOISE_SD, (len(alpha), n_periods))
-    return alpha[:, None] + _month_fe(n_periods)[None, :] + D @ att + eps, D
+    effects = _innovation_effects(starts, n_periods).sum(-1)
+    eps = _ar1_noise(rng, len(alpha), n_periods)
+    return alpha[:, None] + _month_fe(n_periods)[None, :] + effects + eps, D
 
 
 # =================================================================== generate
@@ -777,7 +982,31 @@ def _rows_per_respondent(world: _World) -> float:
 
 @contextlib.contextmanager
 def _atomic_dir(out: Path) -> Iterator[Path]:
+    """Build a folder in a temporary sibling, then swap it in for ``out``.
+
+    ``out`` is replaced only when it does not exist, is empty, or already holds a
+    generated world (``truth.json``); never when it is, holds or lies under
+    ``data/raw``.  Anything else is refused with a :class:`ParameterError`, so a
+    mistyped ``--out data`` cannot delete catalogs or exports.
+    """
     out = Path(out)
+    guard_write(out)
+    guard_write(out.parent / f".{out.name}.tmp")
+    raw = Path(config.RAW_DIR).resolve()
+    if out.resolve() in raw.parents:
+        raise ParameterError([f"out={str(out)!r} holds data/raw ({raw}); a generated world "
+                              "replaces its folder entirely, and raw exports are immutable. "
+                              "Choose a new or empty folder such as data/sample"],
+                             source="synth")
+    if out.exists():
+        if not out.is_dir():
+            raise ParameterError([f"out={str(out)!r} is a file, not a folder"], source="synth")
+        if any(out.iterdir()) and not (out / "truth.json").is_file():
+            raise ParameterError([
+                f"out={str(out)!r} is not empty and holds no generated world (no truth.json); "
+                "the generator replaces its output folder entirely, so it refuses to delete "
+                "what it did not make. Choose a new or empty folder, or a previous world's"],
+                source="synth")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -804,6 +1033,9 @@ def generate(out_dir: str | Path, *, size: str | int = "small", seed: int = 1) -
     ----------
     out_dir
         Folder to (re)create atomically (written to a temporary sibling, then renamed).
+        It must be new, empty or a previous world (holding ``truth.json``), and not
+        under ``data/raw``; anything else raises :class:`ParameterError` /
+        :class:`DataError` before a byte is written.
     size
         ``"small"`` (~50k long response rows), ``"medium"`` (~1M), ``"large"``
         (~10M, responses as ``responses/part-XXXXX.parquet``) or a number of rows.
@@ -839,14 +1071,17 @@ def generate(out_dir: str | Path, *, size: str | int = "small", seed: int = 1) -
     Rows are generated in chunks of ``CHUNK_CUSTOMERS`` customers (each chunk with its
     own seeded stream), so memory stays bounded (about 2 GiB at 10M rows).
     """
+    out = Path(out_dir)
+    guard_write(out)  # raw exports are immutable: refuse before any work
     rows_target = _resolve_size(size)
     seed = int(seed)
     world = _world(seed)
     truth = _world_truth(world)
     n_customers = max(50, math.ceil(rows_target / _rows_per_respondent(world) / RESPONSE_RATE))
     parts = rows_target > PARTS_ABOVE
-    out = Path(out_dir)
     B = len(world.branch_ids)
+    silent = [*NEVER_ASKED, *LOW_BASE]
+    n_silent = dict.fromkeys(silent, 0)
     with _atomic_dir(out) as tmp:
         if parts:
             (tmp / "responses").mkdir()
@@ -870,6 +1105,8 @@ def generate(out_dir: str | Path, *, size: str | int = "small", seed: int = 1) -
             rtab, n_resp_new = _responses_table(world, lat, rng, cust_ids, n_resp)
             n_resp = n_resp_new
             n_rows += rtab.num_rows
+            for tp in silent:  # respondents at the planted blind spots / low-base leaves
+                n_silent[tp] += int(pc.sum(pc.equal(rtab["touchpoint_id"], tp)).as_py() or 0)
             if parts:
                 pq.write_table(rtab, tmp / "responses" / f"part-{ci:05d}.parquet", **_WRITE_OPTS)
             else:
@@ -926,7 +1163,8 @@ def generate(out_dir: str | Path, *, size: str | int = "small", seed: int = 1) -
         resid = (panel.ravel() - planned_cell) / np.maximum(n_cell, 1)
         margin = np.round(planned + resid[cell], 2)
         orng = np.random.default_rng([seed, 3])
-        cost = np.round(np.abs(margin) * orng.uniform(1.5, 4.0, len(margin)) + 5.0, 2)
+        cost = np.round(np.abs(margin) * orng.uniform(*ORDER_COST_PER_MARGIN, len(margin))
+                        + ORDER_COST_FLOOR, 2)
         revenue = np.round(margin + cost, 2)
         margin = revenue - cost
         day = np.concatenate(o_day)
@@ -970,6 +1208,7 @@ def generate(out_dir: str | Path, *, size: str | int = "small", seed: int = 1) -
                  "n_responses": n_resp, "n_response_rows": n_rows, "n_orders": n_orders,
                  "n_contacts": n_contacts, "responses_layout": "parts" if parts else "file",
                  **truth}
+        truth["coverage"] = {**truth["coverage"], "n_respondents": n_silent}
         (tmp / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False,
                                                    sort_keys=False) + "\n", encoding="utf-8")
     return out
@@ -1039,6 +1278,10 @@ def simulate_survey(n_respondents: int, *, seed: int, world_seed: int = 1
     df = tab.to_pandas()
     truth.update({"seed": int(seed), "world_seed": int(world_seed), "n_responses": n,
                   "n_customers": n, "size": tab.num_rows})
+    silent = [*NEVER_ASKED, *LOW_BASE]
+    counts = df.loc[df["touchpoint_id"].isin(silent), "touchpoint_id"].value_counts()
+    truth["coverage"] = {**truth["coverage"],
+                         "n_respondents": {tp: int(counts.get(tp, 0)) for tp in silent}}
     return df, truth
 
 
@@ -1057,14 +1300,17 @@ def simulate_innovation_panel(*, seed: int, n_units: int = 40, n_periods: int = 
     -------
     panel : DataFrame
         unit_id, period (month start), period_index, margin (alpha_u + gamma_t +
-        sum_v att_v D_v + eps), csat (mean CSAT of the unit-month: unit level +
-        effect_on_csat D + noise), contacts (per customer-month), and one
+        sum_v effect_v + AR(1) eps; effects vary by cohort and ramp up after adoption,
+        see ``truth["innovations"][v]["effect_model"]``), csat (mean CSAT of the
+        unit-month: unit level + effect_on_csat D + noise), contacts (per
+        customer-month, effect_on_contacts D), and one
         ``treated_<innovation_id>`` 0/1 column per innovation.
     innovations : DataFrame
         The innovations contract (one row per innovation x treated unit).
     truth : dict
-        ``innovations`` as in truth.json (att_margin_per_unit_period, costs,
-        pays, decision, starts ...), plus ``panel`` noise parameters.
+        ``innovations`` as in truth.json (att_margin_per_unit_period — the overall ATT of
+        THIS panel's design, with att_by_cohort and att_by_event_time —, costs, pays,
+        decision, starts ...), plus ``panel`` noise parameters.
     """
     if n_units < 4 or n_periods < 4:
         raise ParameterError([f"n_units={n_units}, n_periods={n_periods}: need at least 4 each"],
@@ -1094,8 +1340,15 @@ def simulate_innovation_panel(*, seed: int, n_units: int = 40, n_periods: int = 
         panel[f"treated_{inn['id']}"] = D[:, :, v].ravel().astype(np.int64)
     inn_df = _innovations_table(starts, unit_ids).to_pandas()
     innovations = {}
+    margin_truth = _innovation_margin_truth(starts, n_periods,
+                                            [str(p.date()) for p in periods])
     for v, inn in enumerate(INNOVATIONS):
         t = dict(wt["innovations"][inn["id"]])
+        t.update(margin_truth[inn["id"]])  # this panel's design: its own overall ATT
+        net = (t["att_margin_per_unit_period"] - inn["cost"]
+               - inn["one_off"] / AMORTISATION_PERIODS)
+        t.update(net_per_unit_period=net, pays=bool(net > 0),
+                 decision="scale" if net > 0 else "roll_back")
         t["unit"] = "unit_id"
         t["starts"] = {unit_ids[u]: str(periods[starts[u, v]].date())
                        for u in np.flatnonzero(starts[:, v] >= 0)}
@@ -1104,6 +1357,52 @@ def simulate_innovation_panel(*, seed: int, n_units: int = 40, n_periods: int = 
              "innovations": innovations, "panel": dict(wt["panel"]),
              "never_treated": [unit_ids[u] for u in np.flatnonzero((starts < 0).all(1))]}
     return panel, inn_df, truth
+
+
+def simulate_rollout(*, seed: int, innovation: str, n_units: int = 40, n_periods: int = 24,
+                     pretrend: float = 0.0) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One innovation's analysis panel from :func:`simulate_innovation_panel` (fast).
+
+    Keeps the units that got ``innovation`` and the never-treated ones, in the layout of
+    :func:`cxlib.innovation.build_panel`.
+
+    Parameters
+    ----------
+    seed, n_units, n_periods
+        As in :func:`simulate_innovation_panel`.
+    innovation
+        One of the innovation ids (``proactive_calls``, ``self_service_kiosk``,
+        ``messenger_support``).
+    pretrend
+        Planted violation of parallel trends: treated units' margin drifts by
+        ``pretrend`` per period relative to the controls, before and after adoption
+        (``margin += pretrend * (t - first_treated)``); 0 = parallel trends hold.
+
+    Returns
+    -------
+    panel : DataFrame
+        unit_id, period, t (0-based), margin, csat, contacts, first_treated (NaN =
+        never), treated (0/1), rel (t - first_treated).
+    truth : dict
+        The innovation's entry of ``truth["innovations"]`` (overall ATT of this design,
+        by cohort and event time, costs, decision) plus ``pretrend_per_period``.
+    """
+    panel, _, truth = simulate_innovation_panel(seed=seed, n_units=n_units, n_periods=n_periods)
+    if innovation not in truth["innovations"]:
+        raise ParameterError([f"innovation={innovation!r}: one of "
+                              f"{sorted(truth['innovations'])}"], source="simulate_rollout")
+    info = dict(truth["innovations"][innovation])
+    keep = set(info["starts"]) | set(truth["never_treated"])
+    p = panel[panel["unit_id"].isin(keep)].rename(columns={"period_index": "t"})
+    treated = p[f"treated_{innovation}"]
+    first = p["t"].where(treated == 1).groupby(p["unit_id"]).transform("min")
+    p = p.assign(first_treated=first.astype(float), treated=treated.astype(int),
+                 rel=(p["t"] - first).astype(float))
+    p["margin"] = p["margin"] + pretrend * p["rel"].fillna(0.0)
+    cols = ["unit_id", "period", "t", "margin", "csat", "contacts", "first_treated",
+            "treated", "rel"]
+    info["pretrend_per_period"] = float(pretrend)
+    return p[cols].reset_index(drop=True), info
 
 
 # ======================================================== benchmark worlds

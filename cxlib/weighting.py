@@ -42,8 +42,10 @@ def rake(
     weight
         Starting (design) weights column; default 1.
     max_iter, tol
-        Stop when every weighted margin is within ``tol`` (relative) of its
-        target; raise when ``max_iter`` cycles do not get there.
+        Stop when every weighted margin share is within ``tol`` of its target
+        share: the absolute difference ``|Σ_c w / Σ w − target_c / total|``
+        on the 0–1 share scale, for every category c of every margin; raise
+        when ``max_iter`` cycles do not get there.
     trim
         ``(low, high)`` bounds as multiples of the mean weight: weights are
         clipped to them and raked again (alternating until both hold or
@@ -70,7 +72,10 @@ def rake(
     Each cycle multiplies the weights of category c of column k by
     target_kc / current_kc, for every column in turn (Deming & Stephan 1940).
     The fixed point is the unique biproportional (log-linear) adjustment of the
-    starting weights that meets every margin.
+    starting weights that meets every margin. A margin column may itself be a
+    cross-classification (e.g. ``"age×sex"``): raking a table of ones to
+    observed two-way margins is the iterative proportional fitting of a
+    log-linear model, tested against Agresti (2007), Table 7.4.
 
     References
     ----------
@@ -78,7 +83,8 @@ def rake(
     sampled frequency table when the expected marginal totals are known.
     Annals of Mathematical Statistics 11(4), 427–444. Battaglia, Hoaglin &
     Frankel (2009), Practical considerations in raking survey data, Survey
-    Practice 2(5).
+    Practice 2(5). Agresti, A. (2007). An Introduction to Categorical Data
+    Analysis, 2nd ed., Wiley, Section 7.1 (IPF fitted values, Table 7.4).
     """
     if not margins:
         raise EstimationError("no margins given to rake to")
@@ -124,8 +130,16 @@ def rake(
             converged = True
             break
     if not converged:
-        raise EstimationError(f"raking did not converge in {max_iter} cycles (max margin error "
-                              f"{err:.2e}); loosen the trimming bounds or merge sparse categories")
+        if trim is not None:
+            raise EstimationError(
+                f"raking with trimming bounds {tuple(trim)} (× mean weight) did not converge "
+                f"in {max_iter} cycles (max margin share error {err:.2e} > tol {tol:g}): the "
+                "bounds make the margins unattainable; loosen the trimming bounds or merge "
+                "sparse categories")
+        raise EstimationError(
+            f"raking did not converge in {max_iter} cycles (max margin share error {err:.2e} "
+            f"> tol {tol:g}); raise max_iter, or merge sparse categories (IPF is slow when a "
+            "margin is nearly unattainable, e.g. a category with very few respondents)")
     w *= (total or n) / w.sum()
     out = pd.Series(w, index=data.index, name="weight")
     out.attrs.update(iterations=it, converged=converged, max_abs_error=err,

@@ -69,3 +69,25 @@ def test_a_changed_source_rebuilds_and_a_touched_one_does_not(world: Path) -> No
 def test_unknown_partition_column_is_a_clear_error(world: Path) -> None:
     with pytest.raises(DataError, match="cannot partition the responses by 'tier'"):
         store.ensure_store(world, by="tier")
+
+
+def test_the_store_validates_its_source_once(world: Path) -> None:
+    full = pd.read_parquet(world / "responses.parquet")
+    full.loc[full.index[:3], "score"] = 99.0  # off every scale
+    full.to_parquet(world / "responses.parquet")
+    with pytest.raises(DataError) as info:
+        store.ensure_store(world)
+    assert info.value.column == "score" and len(info.value.rows) == 3
+    assert not store.store_path(world).exists()  # nothing half-built is left behind
+
+
+def test_world_relation_slices_through_the_store(world: Path) -> None:
+    from cxlib import datasets
+
+    w = datasets.load(world)
+    full = pd.read_parquet(world / "responses.parquet")
+    rel = w.responses_relation(segment="mass", region=full["region"].iloc[0])
+    want = full[(full["segment"] == "mass") & (full["region"] == full["region"].iloc[0])]
+    assert rel.aggregate("count(*)").fetchall()[0][0] == len(want)
+    assert w.responses_relation().aggregate("count(*)").fetchall()[0][0] == len(full)
+    assert w.responses_relation(segment="").aggregate("count(*)").fetchall()[0][0] == len(full)

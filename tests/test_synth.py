@@ -72,6 +72,20 @@ def test_same_seed_gives_identical_files_and_other_seed_differs(tmp_path: Path) 
     assert all(ha[f] != hc[f] for f in FILES)
 
 
+def test_byte_identical_over_several_chunks(tmp_path: Path, monkeypatch) -> None:
+    # each chunk has its own seeded stream: a run over >= 3 chunks is still reproducible
+    monkeypatch.setattr(synth, "CHUNK_CUSTOMERS", 30)
+    a = synth.generate(tmp_path / "a", size=1000, seed=5)
+    b = synth.generate(tmp_path / "b", size=1000, seed=5)
+    n = json.loads((a / "truth.json").read_text())["n_customers"]
+    assert -(-n // synth.CHUNK_CUSTOMERS) >= 3
+    assert _hashes(a) == _hashes(b)
+    c = pd.read_parquet(a / "customers.parquet")
+    assert c["customer_id"].is_unique and len(c) == n
+    r = pd.read_parquet(a / "responses.parquet")
+    assert r["response_id"].is_monotonic_increasing  # ids continue across chunks
+
+
 def test_regenerating_replaces_the_folder_atomically(tmp_path: Path) -> None:
     out = tmp_path / "w"
     synth.generate(out, size=1000, seed=1)
@@ -94,6 +108,54 @@ def test_truth_has_every_key_of_the_brief(truth: dict) -> None:
     for mv in truth["planted_moves"]:
         assert {"touchpoint_id", "segment_column", "segment", "metric", "period",
                 "delta"} <= set(mv)
+
+
+#: Module constants of cxlib.synth that are not planted model parameters (reviewed here:
+#: a new constant is either in truth.json or added to this list on purpose).
+NOT_PLANTED = {
+    "SIZES", "MIN_SIZE", "PARTS_ABOVE", "CHUNK_CUSTOMERS", "MONTH_STARTS", "MONTH_FIRST_DAY",
+    "N_DAYS", "MONTH_OF_DAY", "MONTH_P", "AZ_REGIONS", "AZ_FIRST", "AZ_LAST", "TR_FIRST",
+    "TR_LAST", "COMMENTS", "NOT_PLANTED",
+}
+
+
+def _plain(v):
+    """A constant as JSON would hold it (arrays and tuples -> lists, dates -> text)."""
+    return json.loads(json.dumps(v, default=lambda x: x.tolist() if hasattr(x, "tolist")
+                                 else str(x)))
+
+
+def test_every_planted_module_constant_is_in_truth(truth: dict) -> None:
+    names = {n for n, v in vars(synth).items()
+             if n.isupper() and not n.startswith("_") and not callable(v)}
+    assert synth.NOT_PLANTED == NOT_PLANTED
+    planted = names - NOT_PLANTED
+    assert {"RETENTION_INTERCEPT", "RETENTION_PER_OVERALL_LATENT", "SEGMENT_MARGIN",
+            "RESPONSE_RATE", "ORDER_RATE", "NEVER_ASKED", "LOW_BASE"} <= planted
+    assert set(truth["constants"]) == planted
+    for name in sorted(planted):
+        value = getattr(synth, name)
+        if isinstance(value, set | frozenset):
+            value = sorted(value)
+        assert truth["constants"][name] == _plain(value), name
+
+
+def test_truth_explains_the_planted_constants(truth: dict) -> None:
+    # the named sections hold the same values, where an analyst looks for them
+    ret = truth["retention"]
+    assert (ret["intercept"], ret["per_overall_latent"], ret["curvature"]) == (
+        synth.RETENTION_INTERCEPT, synth.RETENTION_PER_OVERALL_LATENT, synth.RETENTION_CURVATURE)
+    model = truth["model"]
+    assert model["segment_margin"] == dict(zip(synth.SEGMENTS, synth.SEGMENT_MARGIN.tolist(),
+                                               strict=True))
+    assert model["segment_shares"] == dict(zip(synth.SEGMENTS, synth.SEGMENT_P.tolist(),
+                                               strict=True))
+    assert (model["response_rate"], model["order_rate"], model["margin_noise_sd"]) == (
+        synth.RESPONSE_RATE, synth.ORDER_RATE, synth.MARGIN_NOISE_SD)
+    assert model["region_branches"] == synth.REGION_BRANCHES
+    assert abs(sum(model["branch_shares"].values()) - 1) < 1e-9
+    assert truth["specialist_effects"]["satisfaction_centre"] == synth.SPEC_SAT_CENTRE
+    assert truth["coverage"]["low_base_pilot_respondents"] == synth.LOW_BASE_PILOT
 
 
 def test_planted_touchpoints_exist_in_the_catalog(truth: dict) -> None:
@@ -270,23 +332,47 @@ def test_weak_link_sample_mean_is_lowest_in_its_stage(tables, truth) -> None:
         assert in_stage.idxmin() == tp
 
 
-def test_treated_minus_control_margin_has_the_planted_sign(tables, truth) -> None:
-    # reference: statsmodels OLS with branch and month dummies (two-way fixed effects)
+def _saturated_twfe_att(panel: pd.DataFrame, unit: str, period: str, starts: dict,
+                        controls: set) -> tuple[float, float]:
+    """ATT from a cohort x period saturated two-way fixed-effects regression.
+
+    Reference: Wooldridge (2021), "Two-way fixed effects, the two-way Mundlak regression,
+    and difference-in-differences estimators": one dummy per treated (cohort, period)
+    cell plus unit and period dummies (statsmodels OLS, errors clustered by unit: the
+    planted noise is AR(1)); the ATT is the cell estimates averaged with weights equal to
+    the treated units per cell (the mean effect over treated unit-periods). Unlike the
+    static TWFE coefficient it is unbiased when effects differ by cohort and grow over time.
+    """
     import statsmodels.formula.api as smf
 
+    p = panel[panel[unit].isin(set(starts) | set(controls))].copy()
+    cells: dict[tuple, list] = {}
+    for u, s in starts.items():
+        for t in p.loc[(p[unit] == u) & (p[period] >= s), period]:
+            cells.setdefault((s, t), []).append(u)
+    names, sizes = [], []
+    for i, ((_, t), units) in enumerate(sorted(cells.items())):
+        p[f"cell{i}"] = (p[unit].isin(units) & (p[period] == t)).astype(float)
+        names.append(f"cell{i}")
+        sizes.append(len(units))
+    fit = smf.ols(f"margin ~ {' + '.join(names)} + C({unit}) + C({period})", data=p).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(p[unit])[0]})
+    w = np.array(sizes, float) / sum(sizes)
+    v = fit.cov_params().loc[names, names].to_numpy()
+    return float(w @ fit.params[names].to_numpy()), float(np.sqrt(w @ v @ w))
+
+
+def test_treated_minus_control_margin_has_the_planted_sign(tables, truth) -> None:
     o = tables["orders"].copy()
     o["month"] = o["date"].dt.to_period("M").dt.to_timestamp()
     panel = o.groupby(["branch_id", "month"], as_index=False)["margin"].sum()
     inn = tables["innovations"]
     for iid, g in inn.groupby("innovation_id"):
         starts = dict(zip(g["unit_id"], g["start_date"], strict=True))
-        other = set(inn["unit_id"]) - set(starts)
-        p = panel[~panel["branch_id"].isin(other)].copy()
-        p["d"] = [int(b in starts and m >= starts[b]) for b, m in zip(p["branch_id"], p["month"],
-                                                                         strict=True)]
-        fit = smf.ols("margin ~ d + C(branch_id) + C(month)", data=p).fit()
+        never_treated = set(panel["branch_id"]) - set(inn["unit_id"])
+        est, se = _saturated_twfe_att(panel, "branch_id", "month", starts, never_treated)
         att = truth["innovations"][iid]["att_margin_per_unit_period"]
-        assert abs(fit.params["d"] - att) < 4 * fit.bse["d"]
+        assert abs(est - att) < 4 * se, (iid, est, se, att)
         # simple 2x2 check, branch by branch: (post - pre) minus the same months' change in
         # never-treated branches; its average has the planted sign
         never = panel[~panel["branch_id"].isin(inn["unit_id"])]
@@ -338,6 +424,79 @@ def test_specialists_move_their_customers(tables, truth) -> None:
     assert (e["accounts_served"].sum() == len(tables["customers"]))
 
 
+def test_specialist_satisfaction_and_tenure_effects_are_recovered(tables, truth) -> None:
+    # reference: statsmodels OLS of each CSAT answer on the specialist's satisfaction and
+    # tenure with touchpoint and branch fixed effects, errors clustered by respondent.
+    # Branch effects are needed: with ~3 specialists per branch, branch-level shocks
+    # (innovations) correlate with specialist satisfaction by chance in one world.
+    # The truth is the exact average marginal effect on CSAT computed by the generator
+    # (normal CDF of the threshold model, all leaves weighted equally; weighting them by
+    # answers moves it by < 2 %, far inside the interval).
+    import statsmodels.formula.api as smf
+
+    e = tables["employees"][["employee_id", "satisfaction", "tenure_years"]]
+    r = tables["responses"]
+    c = r[r["metric"] == "csat"].merge(e, left_on="specialist_id", right_on="employee_id")
+    fit = smf.ols("score ~ satisfaction + tenure_years + C(touchpoint_id) + C(branch_id)",
+                  data=c).fit(cov_type="cluster",
+                              cov_kwds={"groups": pd.factorize(c["response_id"])[0]})
+    ci = fit.conf_int(0.05)
+    se = truth["specialist_effects"]
+    for col, key in [("satisfaction", "csat_per_satisfaction_point"),
+                     ("tenure_years", "csat_per_tenure_year")]:
+        lo, hi = ci.loc[col]
+        assert lo <= se[key] <= hi, (col, fit.params[col], lo, hi, se[key])
+        assert lo > 0  # the planted effect is detected, not merely not contradicted
+
+
+def test_planted_blind_spots_and_low_base_are_exactly_what_coverage_finds(world, truth,
+                                                                           tables) -> None:
+    from cxlib import coverage
+    from cxlib.catalog import load_catalog
+
+    cov_truth = truth["coverage"]
+    assert cov_truth["never_asked"] == list(synth.NEVER_ASKED) and len(synth.NEVER_ASKED) >= 2
+    assert cov_truth["low_base"] == list(synth.LOW_BASE)
+    flagged = coverage.blind_spots(tables["responses"], load_catalog("retail"))
+    got = dict(zip(flagged["touchpoint_id"], flagged["status"].astype(str), strict=True))
+    assert got == {**dict.fromkeys(synth.NEVER_ASKED, "blind_spot"),
+                   **dict.fromkeys(synth.LOW_BASE, "low_base")}
+    n = flagged.set_index("touchpoint_id")["n_respondents_all"].to_dict()
+    assert {k: n[k] for k in cov_truth["n_respondents"]} == cov_truth["n_respondents"]
+    assert 0 < n[synth.LOW_BASE[0]] < config.MIN_BASE
+    # the pilot question reached only the first LOW_BASE_PILOT respondents
+    r = tables["responses"]
+    asked = r.loc[r["touchpoint_id"] == synth.LOW_BASE[0], "response_id"]
+    assert (asked.str[1:].astype(int) <= synth.LOW_BASE_PILOT).all()
+
+
+def test_coverage_masks_change_no_other_draw(tmp_path: Path) -> None:
+    # the blind spots are masks applied after every draw: without them the same seed gives
+    # the same customers, orders, contacts, and the same answers everywhere else
+    silent = [*synth.NEVER_ASKED, *synth.LOW_BASE]
+    a = synth.generate(tmp_path / "with", size=3000, seed=3)
+    saved = synth.NEVER_ASKED, synth.LOW_BASE
+    try:
+        synth.NEVER_ASKED, synth.LOW_BASE = (), ()
+        synth._world.cache_clear()
+        b = synth.generate(tmp_path / "without", size=3000, seed=3)
+    finally:
+        synth.NEVER_ASKED, synth.LOW_BASE = saved
+        synth._world.cache_clear()
+    ha, hb = _hashes(a), _hashes(b)
+    for f in ("customers.parquet", "orders.parquet", "contacts.parquet", "employees.parquet",
+              "innovations.parquet"):
+        assert ha[f] == hb[f], f
+    ra, rb = (pd.read_parquet(x / "responses.parquet") for x in (a, b))
+    assert set(rb["touchpoint_id"]) >= set(silent) and not set(ra["touchpoint_id"]) & set(
+        synth.NEVER_ASKED)
+    pd.testing.assert_frame_equal(ra.reset_index(drop=True),
+                                  rb[~rb["touchpoint_id"].isin(silent)
+                                     | ((rb["touchpoint_id"].isin(synth.LOW_BASE))
+                                        & (rb["response_id"].str[1:].astype(int)
+                                           <= synth.LOW_BASE_PILOT))].reset_index(drop=True))
+
+
 def test_planted_move_is_visible(tables, truth) -> None:
     r = tables["responses"]
     for mv in truth["planted_moves"]:
@@ -350,19 +509,18 @@ def test_planted_move_is_visible(tables, truth) -> None:
 
 # ----------------------------------------------------------- innovation panel
 def test_innovation_panel_recovers_att() -> None:
-    # reference: statsmodels OLS with unit and period dummies (two-way fixed effects)
-    import statsmodels.formula.api as smf
-
+    # reference: saturated cohort x period TWFE (Wooldridge 2021), statsmodels OLS
     panel, inn, truth = synth.simulate_innovation_panel(seed=3, n_units=40, n_periods=24)
     assert len(panel) == 40 * 24
     assert {"unit_id", "period", "margin", "csat", "contacts"} <= set(panel.columns)
     schemas.INNOVATIONS.validate(inn)
     assert set(truth["never_treated"]).isdisjoint(inn["unit_id"])
-    cols = [c for c in panel.columns if c.startswith("treated_")]
-    fit = smf.ols("margin ~ " + " + ".join(cols) + " + C(unit_id) + C(period)", data=panel).fit()
-    for c in cols:
-        att = truth["innovations"][c.removeprefix("treated_")]["att_margin_per_unit_period"]
-        assert abs(fit.params[c] - att) < 4.5 * fit.bse[c]
+    for iid, g in inn.groupby("innovation_id"):
+        starts = dict(zip(g["unit_id"], g["start_date"], strict=True))
+        est, se = _saturated_twfe_att(panel, "unit_id", "period", starts,
+                                      set(truth["never_treated"]))
+        att = truth["innovations"][iid]["att_margin_per_unit_period"]
+        assert abs(est - att) < 4.5 * se, (iid, est, se, att)
     a, _, _ = synth.simulate_innovation_panel(seed=3, n_units=40, n_periods=24)
     pd.testing.assert_frame_equal(a, panel)
     with pytest.raises(ParameterError):

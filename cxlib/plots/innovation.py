@@ -2,30 +2,68 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
 __all__ = ["event_study_plot"]
 
 
-def event_study_plot(tidy: pd.DataFrame, *, ax: Axes | None = None,
-                     ylabel: str = "effect on margin per unit-period") -> Axes:
-    """Event-study coefficients with 95% intervals by period relative to adoption.
+def event_study_plot(
+    data: pd.DataFrame,
+    *,
+    x: str = "event_time",
+    y: str = "estimate",
+    ax: Axes | None = None,
+    outcome: str = "margin",
+    language: str = "en",
+    ylabel: str | None = None,
+) -> Axes:
+    """Event-study coefficients with 95% interval bars by period relative to adoption.
 
-    ``tidy`` is ``event_study(...).tidy()`` (or the ``dynamic`` rows of
-    ``callaway_santanna(...).tidy()``); leads left of the dashed line should
-    hug zero if trends were parallel before the roll-out.
+    Parameters
+    ----------
+    data
+        Tidy rows with ``x``, ``y``, ``ci_low``, ``ci_high`` and optionally
+        ``reference`` (True on the normalised period): ``event_study(...).tidy()``,
+        the ``dynamic`` rows of ``callaway_santanna`` / ``sun_abraham``, or
+        ``pretrend(...)["event"]``. Rows without ``x`` (the aggregated ATT) are
+        ignored.
+    ax
+        Axes to draw on (a new figure when None).
+    outcome, language
+        Name the y axis ("effect on margin per unit-period") in en, tr or az.
+    ylabel
+        Overrides the y-axis label.
+
+    Returns
+    -------
+    Axes
+        With one error bar per estimated period, the reference period as a hollow
+        marker at 0 (labelled), a dashed line at −0.5 between pre and post periods,
+        and a zero line. Leads left of the dashed line should hug zero if trends were
+        parallel before the roll-out.
     """
     import matplotlib.pyplot as plt
-    import seaborn as sns
+
+    from cxlib.innovation import label
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
-    t = tidy.dropna(subset=["event_time"]).sort_values("event_time")
-    sns.lineplot(data=t, x="event_time", y="estimate", marker="o", ax=ax, color="#4c72b0")
-    ax.fill_between(t["event_time"], t["ci_low"], t["ci_high"], alpha=0.2, color="#4c72b0")
+    t = data.dropna(subset=[x]).sort_values(x)
+    ref = t["reference"].fillna(False).astype(bool) if "reference" in t else \
+        pd.Series(False, index=t.index)
+    est = t[~ref]
+    err = np.vstack([est[y] - est["ci_low"], est["ci_high"] - est[y]])
+    ax.errorbar(est[x], est[y], yerr=err, fmt="o", color="#4c72b0", ecolor="#4c72b0",
+                capsize=3, lw=1.2, label=label("ci95", language))
+    if ref.any():
+        r = t[ref]
+        ax.plot(r[x], r[y], "o", mfc="white", mec="black", ms=7,
+                label=label("reference", language))
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="grey", ls="--", lw=0.8)
-    ax.set_xlabel("periods relative to adoption (−1 = reference)")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(label("event_time_axis", language))
+    ax.set_ylabel(ylabel or label("effect_on", language, outcome=label(outcome, language)))
+    ax.legend(loc="best", frameon=False)
     return ax

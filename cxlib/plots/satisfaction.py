@@ -1,16 +1,32 @@
-"""Figures of satisfaction per touchpoint (cxlib.metrics, cxlib.compare)."""
+"""Figures of satisfaction per touchpoint (cxlib.metrics, cxlib.compare).
+
+Every figure greys cells and points whose base is below the minimum
+(``low_base`` of :func:`cxlib.metrics.summarize`) and says so in its legend:
+small bases are shown, flagged, never dropped.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["journey_chart", "segment_heatmap", "trend_lines"]
+__all__ = ["LOW_BASE_GREY", "LOW_BASE_LABEL", "journey_chart", "segment_heatmap",
+           "trend_lines"]
 
-LOW_BASE_GREY = "#d9d9d9"
+LOW_BASE_GREY = "#bdbdbd"
+LOW_BASE_LABEL = "low base (n < minimum)"
+UP, DOWN = "▲", "▼"
+
+
+def _cmap(summary: pd.DataFrame, statistic: str) -> str:
+    """Red = bad, green = good, whatever the metric's polarity."""
+    hib = bool(summary["higher_is_better"].iloc[0]) if "higher_is_better" in summary else True
+    good_high = hib if statistic == "mean" else statistic != "bottom"
+    return "RdYlGn" if good_high else "RdYlGn_r"
 
 
 def segment_heatmap(
@@ -22,10 +38,34 @@ def segment_heatmap(
     label: Callable[[str], str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Touchpoint × segment heatmap of one statistic; low-base cells greyed,
-    significant moves (from :mod:`cxlib.compare`) marked ▲ / ▼."""
+    """Touchpoint × segment heatmap of one statistic.
+
+    Parameters
+    ----------
+    summary
+        :func:`cxlib.metrics.summarize` output with ``by=[by]``.
+    by
+        The segment column.
+    statistic
+        Which statistic to draw.
+    moves
+        Comparison table (:func:`cxlib.compare.compare_segments`, adjusted):
+        its significant rows are marked ▲ (segment better than the rest) or ▼
+        (worse); non-significant rows are not marked.
+    label
+        Touchpoint id -> display name.
+    ax
+        Axes to draw on (new figure when None).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Low-base cells are grey (legend entry), colours run red (worse) to
+        green (better) respecting the metric's polarity.
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
+    from matplotlib.patches import Patch
 
     s = summary[summary["statistic"] == statistic]
     grid = s.pivot_table(index="unit", columns=by, values="estimate", sort=False)
@@ -34,18 +74,31 @@ def segment_heatmap(
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 * grid.shape[1] + 4, 0.3 * grid.shape[0] + 1.5))
     ax.set_facecolor(LOW_BASE_GREY)
-    sns.heatmap(grid.mask(low), annot=True, fmt=".2f", cmap="RdYlGn", cbar=True, ax=ax,
-                annot_kws={"fontsize": 7}, linewidths=0.5, linecolor="white")
+    sns.heatmap(grid.mask(low), annot=True, fmt=".2f", cmap=_cmap(s, statistic), cbar=True,
+                ax=ax, annot_kws={"fontsize": 7}, linewidths=0.5, linecolor="white")
+    handles = []
+    if low.to_numpy().any():
+        handles.append(Patch(facecolor=LOW_BASE_GREY, edgecolor="white", label=LOW_BASE_LABEL))
     if moves is not None and len(moves):
         mv = moves[(moves["statistic"] == statistic) & (moves["segment_column"] == by)]
+        if "significant" in mv:
+            mv = mv[mv["significant"].astype(bool)]
+        mv = mv[mv["direction"].isin(["up", "down"])] if "direction" in mv else mv.iloc[:0]
         rows, cols = list(grid.index), list(grid.columns)
         for r in mv.itertuples():
             if r.touchpoint_id in rows and r.segment in cols:
-                ax.text(cols.index(r.segment) + 0.92, rows.index(r.touchpoint_id) + 0.35,
-                        "▲" if r.direction == "up" else "▼", ha="right", fontsize=8,
+                ax.text(cols.index(r.segment) + 0.95, rows.index(r.touchpoint_id) + 0.35,
+                        UP if r.direction == "up" else DOWN, ha="right", fontsize=8,
                         color="black")
+        if len(mv):
+            handles.append(Patch(facecolor="none", edgecolor="none",
+                                 label=f"{UP} / {DOWN} significantly better / worse than "
+                                       "the rest (FDR)"))
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.08), frameon=False,
+                  fontsize=8)
     if label:
-        ax.set_yticklabels([label(t) for t in grid.index], fontsize=7)
+        ax.set_yticks(np.arange(len(grid)) + 0.5, [label(t) for t in grid.index], fontsize=7)
     ax.set_ylabel("")
     ax.set_xlabel(by)
     return ax
@@ -53,17 +106,36 @@ def segment_heatmap(
 
 def journey_chart(
     summary: pd.DataFrame,
-    catalog,
+    catalog: Any,
     *,
     statistic: str = "mean",
     weakest: pd.DataFrame | None = None,
     label: Callable[[str], str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Stages left to right, each touchpoint's estimate with its interval;
-    low-base points greyed, weakest links in red."""
+    """Stages left to right, each touchpoint's estimate with its interval.
+
+    Parameters
+    ----------
+    summary
+        :func:`cxlib.metrics.summarize` output at the touchpoint level (no ``by``).
+    catalog
+        The touchpoint catalog (journey order and stages).
+    statistic
+        Which statistic to draw.
+    weakest
+        :func:`cxlib.compare.weakest_links` output: significant weakest links in red.
+    label
+        Id -> display name (touchpoints and stages).
+    ax
+        Axes to draw on (new figure when None).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Low-base points (and their intervals) are grey, with a legend entry.
+    """
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     s = summary[(summary["statistic"] == statistic) & (summary["level"] == "touchpoint")].copy()
     order = {tp: i for i, tp in enumerate(catalog.frame["touchpoint_id"])}
@@ -73,16 +145,16 @@ def journey_chart(
     s = s.sort_values("x").reset_index(drop=True)
     s["x"] = np.arange(len(s))
     weak = set(weakest["weakest"].dropna()) if weakest is not None and len(weakest) else set()
-    s["kind"] = np.where(s["low_base"], "low base",
+    s["kind"] = np.where(s["low_base"], LOW_BASE_LABEL,
                          np.where(s["unit"].isin(weak), "weakest link", "touchpoint"))
+    colors = {"touchpoint": "#4c72b0", "weakest link": "#d62728", LOW_BASE_LABEL: LOW_BASE_GREY}
     if ax is None:
         _, ax = plt.subplots(figsize=(max(8, 0.25 * len(s)), 4.5))
-    ax.errorbar(s["x"], s["estimate"], yerr=[s["estimate"] - s["ci_low"],
-                                              s["ci_high"] - s["estimate"]],
-                fmt="none", ecolor="#888888", lw=0.8)
-    sns.scatterplot(data=s, x="x", y="estimate", hue="kind", ax=ax, zorder=3,
-                    palette={"touchpoint": "#4c72b0", "weakest link": "#d62728",
-                             "low base": LOW_BASE_GREY})
+    for kind, g in s.groupby("kind", sort=False):
+        ax.errorbar(g["x"], g["estimate"], yerr=[g["estimate"] - g["ci_low"],
+                                                  g["ci_high"] - g["estimate"]],
+                    fmt="o", color=colors[kind], ecolor=colors[kind], elinewidth=0.9,
+                    markersize=5, label=kind, zorder=3)
     for stage in catalog.stages:
         xs = s.loc[s["stage"] == stage, "x"]
         if len(xs):
@@ -93,6 +165,8 @@ def journey_chart(
     ax.set_xticklabels([label(t) if label else t for t in s["unit"]], rotation=90, fontsize=7)
     ax.set_xlabel("")
     ax.set_ylabel(f"{statistic} (95% interval)")
+    if len(s):
+        ax.legend(frameon=False, fontsize=8)
     return ax
 
 
@@ -101,18 +175,53 @@ def trend_lines(
     *,
     statistic: str = "mean",
     hue: str = "unit",
+    label: Callable[[str], str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Estimate per period with interval bands, one line per ``hue`` value."""
+    """Estimate per period with interval bands, one line per ``hue`` value.
+
+    Parameters
+    ----------
+    summary
+        :func:`cxlib.metrics.summarize` output with ``period=...``.
+    statistic
+        Which statistic to draw.
+    hue
+        Column giving one line per value (default ``unit``).
+    label
+        Value of ``hue`` -> display name.
+    ax
+        Axes to draw on (new figure when None).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Lines with shaded interval bands; low-base points drawn grey (legend entry).
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    s = summary[summary["statistic"] == statistic].sort_values("period")
+    s = summary[summary["statistic"] == statistic]
+    periods = sorted(s["period"].unique())
+    pos = {p: i for i, p in enumerate(periods)}
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
-    sns.lineplot(data=s, x="period", y="estimate", hue=hue, marker="o", ax=ax)
-    for _, g in s.groupby(hue):
-        ax.fill_between(g["period"], g["ci_low"], g["ci_high"], alpha=0.15)
+    groups = list(s.groupby(hue, sort=False))
+    palette = sns.color_palette(n_colors=max(len(groups), 1))
+    for (key, g), color in zip(groups, palette, strict=False):
+        g = g.sort_values("period")
+        x = g["period"].map(pos).to_numpy()
+        ax.fill_between(x, g["ci_low"], g["ci_high"], color=color, alpha=0.15, linewidth=0)
+        ax.plot(x, g["estimate"], marker="o", color=color,
+                label=label(key) if label else str(key))
+        low = g["low_base"].to_numpy(bool)
+        if low.any():
+            ax.scatter(x[low], g["estimate"].to_numpy()[low], color=LOW_BASE_GREY, zorder=4,
+                       edgecolor="#777777", s=40)
+    if s["low_base"].any():
+        ax.scatter([], [], color=LOW_BASE_GREY, edgecolor="#777777", s=40, label=LOW_BASE_LABEL)
+    ax.set_xticks(range(len(periods)), periods, rotation=45)
     ax.set_ylabel(f"{statistic} (95% interval)")
-    ax.tick_params(axis="x", rotation=45)
+    if groups:
+        ax.legend(frameon=False, fontsize=8)
     return ax
