@@ -1,8 +1,11 @@
 """English, Turkish and Azerbaijani: labels, numbers, dates and correct casing.
 
 ``t(key, lang)`` looks a report label up in ``cxlib/locales/messages.yml``;
-numbers and dates are formatted by Babel with the language's locale
-(``tr_TR``: 12.345,68 and %26; ``az_AZ``: 12.345,68); :func:`upper`,
+:func:`phrase` translates the English phrases cxlib writes into results files
+(method steps and names, units, detail keys: ``cxlib/locales/phrases.yml``),
+piece by piece around brackets, colons and commas, keeping what it does not
+know in English; numbers and dates are formatted by Babel with the language's
+locale (``tr_TR``: 12.345,68 and %26; ``az_AZ``: 12.345,68); :func:`upper`,
 :func:`lower` and :func:`title` apply the Turkish and Azerbaijani dotted and
 dotless i (i ↔ İ, ı ↔ I), which Python's ``str.upper`` gets wrong
 ("istanbul".upper() gives "ISTANBUL", Turkish wants "İSTANBUL").
@@ -11,6 +14,7 @@ dotless i (i ↔ İ, ı ↔ I), which Python's ``str.upper`` gets wrong
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,8 +22,8 @@ import yaml
 
 from cxlib.errors import CxError
 
-__all__ = ["LANGUAGES", "format_date", "format_number", "format_percent", "lower", "t",
-           "title", "upper"]
+__all__ = ["LANGUAGES", "format_date", "format_number", "format_percent", "format_signed",
+           "lower", "phrase", "t", "title", "upper"]
 
 LANGUAGES = ("en", "tr", "az")
 LOCALES = {"en": "en", "tr": "tr_TR", "az": "az_AZ"}
@@ -46,6 +50,40 @@ def t(key: str, lang: str = "en") -> str:
     return entry.get(_check(lang)) or entry.get("en") or key
 
 
+def has(key: str) -> bool:
+    """Whether ``key`` is a label of ``messages.yml``."""
+    return key in _messages()
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> dict[str, dict[str, str]]:
+    path = Path(__file__).parent / "locales" / "phrases.yml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k).casefold(): v for k, v in raw.items()}
+
+
+_PIECES = re.compile(r"(\s*[():;,]\s*|\s+[x×=]\s+)")
+
+
+def phrase(text: str, lang: str = "en") -> str:
+    """An English phrase from cxlib in ``lang``: whole, else piece by piece.
+
+    Pieces are split at brackets, colons, semicolons and commas; a piece not
+    in ``phrases.yml`` stays as it is (English, a reference, a number).
+    """
+    if _check(lang) == "en" or not text:
+        return text
+    whole = _phrases().get(text.strip().casefold())
+    if whole and whole.get(lang):
+        return whole[lang]
+    parts = _PIECES.split(text)
+    out = []
+    for part in parts:
+        entry = _phrases().get(part.strip().casefold()) if part.strip() else None
+        out.append(entry[lang] if entry and entry.get(lang) else part)
+    return "".join(out)
+
+
 def upper(s: str, lang: str = "en") -> str:
     """Upper case with Turkish/Azerbaijani i → İ and ı → I."""
     if _check(lang) in _DOTTED:
@@ -65,12 +103,22 @@ def title(s: str, lang: str = "en") -> str:
     return " ".join(upper(w[:1], lang) + lower(w[1:], lang) if w else w for w in s.split(" "))
 
 
-def format_number(x: float, lang: str = "en", digits: int = 2) -> str:
-    """A number with the locale's grouping and decimal marks."""
+def format_number(x: float, lang: str = "en", digits: int = 2, *, trim: bool = False) -> str:
+    """A number with the locale's grouping and decimal marks (``trim``: without
+    trailing zeros of the decimals)."""
     from babel.numbers import format_decimal
 
-    fmt = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    fmt = "#,##0" + ("." + ("#" if trim else "0") * digits if digits > 0 else "")
     return format_decimal(x, format=fmt, locale=LOCALES[_check(lang)])
+
+
+def format_signed(x: float, lang: str = "en", digits: int = 2, *, trim: bool = False) -> str:
+    """A change with its sign: ``+1,5`` or ``−0,25`` (a true minus sign), and
+    ``0`` when it rounds to zero (never ``-0,00``)."""
+    r = round(float(x), digits)
+    if r == 0:
+        return format_number(0, lang, digits=0)
+    return ("+" if r > 0 else "\u2212") + format_number(abs(r), lang, digits=digits, trim=trim)
 
 
 def format_percent(x: float, lang: str = "en") -> str:

@@ -14,6 +14,11 @@ A notebook does::
 
 cxlib functions that compute a statistic call :func:`note_method` so that the
 methods appendix of a report is generated from what was actually run.
+Recording is per kernel (a notebook run by papermill has its own) and per
+cell: when a Jupyter cell runs again, what it recorded before is forgotten
+(the cell is known by the id JupyterLab sends, else by its source), so
+re-running cells interactively does not pile up stale entries; identical
+entries are listed once. :func:`clear_methods` forgets everything.
 
 File format (JSON, ``schema = "cx-results/1"``)::
 
@@ -32,6 +37,7 @@ File format (JSON, ``schema = "cx-results/1"``)::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -47,7 +53,38 @@ from cxlib.errors import CxError
 SCHEMA = "cx-results/1"
 SUFFIX = ".results.json"
 
-_METHODS: list[dict[str, Any]] = []
+#: (cell key, entry) in the order recorded; the key is None outside Jupyter.
+_METHODS: list[tuple[Any, dict[str, Any]]] = []
+_CELL: list[Any] = [None]
+
+
+def _cell_started(info: Any) -> None:
+    """IPython ``pre_run_cell`` hook: a cell (re)runs, forget what it recorded."""
+    import hashlib
+
+    key = getattr(info, "cell_id", None) or hashlib.sha1(
+        (getattr(info, "raw_cell", None) or "").encode()).hexdigest()
+    _CELL[0] = key
+    _METHODS[:] = [(k, e) for k, e in _METHODS if k != key]
+
+
+def _watch_cells() -> None:
+    """Register :func:`_cell_started` once in a running IPython kernel."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    old = getattr(ip, "_cx_methods_hook", None)
+    if old is _cell_started:
+        return
+    if old is not None:  # cxlib.results was reloaded
+        with contextlib.suppress(ValueError):
+            ip.events.unregister("pre_run_cell", old)
+    ip.events.register("pre_run_cell", _cell_started)
+    ip._cx_methods_hook = _cell_started
 
 
 def note_method(step: str, method: str, **detail: Any) -> None:
@@ -63,14 +100,22 @@ def note_method(step: str, method: str, **detail: Any) -> None:
         Anything else worth reporting: ``reference=``, ``n=``, ``weights=``,
         ``diagnostics=``... Values must be JSON-serialisable.
     """
+    _watch_cells()
     entry = {"step": step, "method": method, **{k: _jsonable(v) for k, v in detail.items()}}
-    if entry not in _METHODS:
-        _METHODS.append(entry)
+    if (_CELL[0], entry) not in _METHODS:
+        _METHODS.append((_CELL[0], entry))
 
 
 def recorded_methods() -> list[dict[str, Any]]:
-    """Methods noted so far in this process (a copy)."""
-    return [dict(m) for m in _METHODS]
+    """Methods noted so far in this kernel, each once, in the order first noted (a copy).
+
+    Entries of a cell that ran again are those of its last run only.
+    """
+    out: list[dict[str, Any]] = []
+    for _, entry in _METHODS:
+        if entry not in out:
+            out.append(dict(entry))
+    return out
 
 
 def clear_methods() -> None:
@@ -145,6 +190,7 @@ class Results:
 
             path = config.REPORTS_DIR / "interactive" / f"{self.notebook}{SUFFIX}"
         target = Path(path)
+        __import__("cxlib.loaders", fromlist=["guard_write"]).guard_write(target)  # raw: read-only
         write_json_atomic(target, self.to_dict())
         return target
 
@@ -225,3 +271,6 @@ def _jsonable(v: Any) -> Any:
     except (ImportError, TypeError, ValueError):
         pass
     return str(v)
+
+
+_watch_cells()
