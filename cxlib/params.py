@@ -21,7 +21,9 @@ reads and a machine checks:
 ``catalog ids``
     comma-separated stage or touchpoint ids of the catalog (or ``all``).
 
-The default value is always accepted. :func:`check_jobs` checks every job of a
+The default value is always accepted, and so is ``""`` for a data rule (an
+empty filter or column means "not set"). A parameter named ``dataset`` must
+name a dataset that exists (:func:`cxlib.datasets.load`). :func:`check_jobs` checks every job of a
 batch **before any kernel starts**: unknown names, wrong types and values
 outside the declared choices all come back in one :class:`ParameterError`
 (papermill itself only warns about unknown names).
@@ -182,7 +184,7 @@ class DataFacts:
     def __init__(self) -> None:
         self._cache: dict[tuple[Any, ...], Any] = {}
 
-    def _world(self, dataset: str) -> Any:
+    def world(self, dataset: str) -> Any:
         key = ("world", dataset)
         if key not in self._cache:
             from cxlib import datasets
@@ -193,7 +195,7 @@ class DataFacts:
     def columns(self, dataset: str, table: str) -> list[str]:
         key = ("columns", dataset, table)
         if key not in self._cache:
-            world = self._world(dataset)
+            world = self.world(dataset)
             path = world.path(table) if hasattr(world, "path") else None
             if path is not None:
                 import pyarrow.dataset as ds
@@ -209,7 +211,7 @@ class DataFacts:
     def values(self, dataset: str, table: str, column: str) -> set[Any]:
         key = ("values", dataset, table, column)
         if key not in self._cache:
-            world = self._world(dataset)
+            world = self.world(dataset)
             path = world.path(table) if hasattr(world, "path") else None
             if path is not None:
                 import duckdb
@@ -234,7 +236,7 @@ class DataFacts:
         if key not in self._cache:
             from cxlib.catalog import load_catalog
 
-            cat = load_catalog(catalog) if catalog else self._world(dataset).catalog
+            cat = load_catalog(catalog) if catalog else self.world(dataset).catalog
             frame = cat.frame
             self._cache[key] = (set(frame["stage"]), set(frame["touchpoint_id"]))
         return self._cache[key]
@@ -277,9 +279,15 @@ def check_job(notebook: str | os.PathLike[str], parameters: dict[str, Any], *,
             problems.append(f"{label}: {name}={value!r} is not one of {_show(p.choices)}")
     if problems:
         return problems
+    if "dataset" in parameters and "dataset" in declared:
+        try:
+            facts.world(str(parameters["dataset"]))
+        except CxError as exc:
+            return [f"{label}: dataset={parameters['dataset']!r}: {exc}"]
     values = {n: p.default for n, p in declared.items()} | parameters
     for name, p in declared.items():
-        if p.rule is None or name not in parameters or parameters[name] == p.default:
+        if (p.rule is None or name not in parameters or parameters[name] == p.default
+                or parameters[name] == ""):
             continue
         try:
             problems.extend(_check_rule(p, parameters[name], values, facts, label))

@@ -125,6 +125,7 @@ def test_every_kind_of_bad_parameter_is_reported_before_anything_runs(
         {"segment_column": "no_such_column"},         # not a column of the table
         {"drivers": "pre_sale,no_such_touchpoint"},   # not a catalog id
         {"results_path": "/tmp/x.json"},              # reserved for the runner
+        {"dataset": str(tmp_path / "no-such-world")},  # a dataset that does not exist
     ]
     p = write_batch(tmp_path, {"name": "bad", "parameters": {"dataset": str(sample_dir)},
                                "jobs": [{"notebook": str(data_nb), "rows": rows}]})
@@ -142,6 +143,7 @@ def test_every_kind_of_bad_parameter_is_reported_before_anything_runs(
     assert "'no_such_column' is not a column of responses" in text
     assert "a stage nor a touchpoint of the catalog: 'no_such_touchpoint';" in text
     assert "'results_path' is set by the batch runner" in text
+    assert "no-such-world" in text and "not found" in text
     assert not reports.exists()  # nothing ran, no run folder
 
     ok = write_batch(tmp_path, {"name": "good", "parameters": {"dataset": str(sample_dir)},
