@@ -50,7 +50,12 @@ def ipa_scatter(
     ax: Axes | None = None,
 ) -> Axes:
     """Importance–performance scatter: labelled points, intervals on both axes,
-    quadrant lines at the means (``ipa`` from ``drivers.importance_performance``)."""
+    quadrant lines where ``drivers.importance_performance`` split them (the means).
+
+    ``ipa`` is that function's output; ``label`` maps a driver id to a display
+    name. The x axis is reversed for a lower-is-better metric (CES), so that
+    "keep up" stays top right.
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -65,8 +70,15 @@ def ipa_scatter(
     for r in ipa.itertuples():
         ax.annotate(label(r.driver) if label else r.driver, (r.performance, r.importance),
                     xytext=(4, 4), textcoords="offset points", fontsize=8)
-    ax.axvline(ipa["performance"].mean(), color="black", ls="--", lw=0.8)
-    ax.axhline(ipa["importance"].mean(), color="black", ls="--", lw=0.8)
+    # the split the quadrants were computed with (means, see importance_performance)
+    xsplit = (ipa["performance_split"].iloc[0] if "performance_split" in ipa
+              else ipa["performance"].mean())
+    ysplit = (ipa["importance_split"].iloc[0] if "importance_split" in ipa
+              else ipa["importance"].mean())
+    ax.axvline(xsplit, color="black", ls="--", lw=0.8)
+    ax.axhline(ysplit, color="black", ls="--", lw=0.8)
+    if "higher_is_better" in ipa and not bool(ipa["higher_is_better"].iloc[0]):
+        ax.invert_xaxis()  # lower is better (CES): good performance stays on the right
     ax.set_xlabel("performance (mean score, 95% interval)")
     ax.set_ylabel("importance (share of R², 95% interval)")
     return ax
