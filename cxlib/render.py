@@ -65,7 +65,9 @@ def _env(lang: str) -> Any:
 
 
 def _write(path: Path, text: str) -> Path:
-    __import__("cxlib.loaders", fromlist=["guard_write"]).guard_write(path)  # raw is read-only
+    from cxlib.loaders import guard_write
+
+    guard_write(path)  # data/raw is read-only
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

@@ -190,7 +190,6 @@ class Results:
 
             path = config.REPORTS_DIR / "interactive" / f"{self.notebook}{SUFFIX}"
         target = Path(path)
-        __import__("cxlib.loaders", fromlist=["guard_write"]).guard_write(target)  # raw: read-only
         write_json_atomic(target, self.to_dict())
         return target
 
@@ -217,9 +216,12 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     """Write JSON to ``path`` via a temporary file and an atomic rename."""
-    target = Path(path)
+    from cxlib.loaders import guard_write
+
+    target = guard_write(path)  # data/raw is read-only
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.fchmod(fd, 0o644)  # a shared report file, not mkstemp's private 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, indent=2, default=_jsonable)
