@@ -279,11 +279,14 @@ def _failing_cell(nb_path: Path) -> dict[str, Any] | None:
     injected = {"injected-parameters", "papermill-error-cell-tag"}
     cells = [c for c in nb.cells if not injected & set(c.get("metadata", {}).get("tags", []))]
     for i, cell in enumerate(cells):  # i: the cell's position in the notebook as written
-        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {})
+        pm, execution = meta.get("papermill", {}), meta.get("execution", {})
         errored = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-        execution = cell.get("metadata", {}).get("execution", {})
-        unanswered = "iopub.status.busy" in execution and "shell.execute_reply" not in execution
-        if status in ("running", "failed") or errored or unanswered:
+        started = pm.get("start_time") is not None or "iopub.status.busy" in execution
+        unanswered = started and "shell.execute_reply" not in execution  # the kernel died
+        if pm.get("status") in ("running", "failed") or errored or unanswered:
             first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
             return {"index": i, "execution_count": cell.get("execution_count"),
                     "source": first[:200]}
