@@ -66,21 +66,14 @@ rollups = pd.concat([mt.summarize(responses, metric=metric, level=lvl, catalog=c
 nps = None
 if "nps" in mt.distinct_values(responses, "metric"):
     nps = mt.summarize(responses, metric="nps", statistics=["nps"], min_base=min_base)
-seg_moves = per_moves = None
+by_segment = None
 if has_segments:
     by_segment = mt.summarize(responses, metric=metric, by=segment_column, catalog=cat,
                               min_base=min_base)
-    seg_moves = compare.compare_segments(responses, segment_column=segment_column,
-                                         metric=metric, statistics=["mean", "top2"],
-                                         min_base=min_base, adjust=False)
 trend = mt.summarize(responses, metric=metric, level="stage" if len(chain) else "touchpoint",
                      catalog=cat, period=period, statistics=["mean"], min_base=min_base)
-if trend["period"].nunique() >= 2:
-    per_moves = compare.compare_periods(responses, period=period, metric=metric,
-                                        by=segment_column if has_segments else None,
-                                        min_base=min_base, adjust=False)
-tables = compare.adjust_fdr(*[t for t in (seg_moves, per_moves) if t is not None])
-moves = compare.significant_moves(*tables)
+moves = compare.report_moves(responses, metric=metric, period=period, min_base=min_base,
+                             segment_column=segment_column if has_segments else None)
 blind = mt.blind_spots(pd.concat([summary, rollups[rollups["level"] == "parent"]]), cat,
                        min_base=min_base)
 """

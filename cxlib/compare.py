@@ -33,6 +33,7 @@ Direction
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -60,8 +61,8 @@ from cxlib.results import note_method
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["WEAKEST_COLUMNS", "adjust_fdr", "compare_periods", "compare_segments", "holm",
-           "significant_moves", "test_two_groups", "weakest_links"]
+__all__ = ["WEAKEST_COLUMNS", "Moves", "adjust_fdr", "compare_periods", "compare_segments",
+           "holm", "report_moves", "significant_moves", "test_two_groups", "weakest_links"]
 
 TESTS = {"mean": "Welch t", "top2": "two-proportion z", "bottom": "two-proportion z",
          "nps": "NPS difference z (combined variance)"}
@@ -374,6 +375,66 @@ def significant_moves(*tables: pd.DataFrame, alpha: float = 0.05) -> pd.DataFram
     out = pd.concat(frames, ignore_index=True)
     return out.reindex(out["delta"].abs().sort_values(ascending=False).index).reset_index(
         drop=True)
+
+
+@dataclass
+class Moves:
+    """The comparisons of one report, adjusted as one Benjamini–Hochberg family.
+
+    Attributes
+    ----------
+    segments : DataFrame or None
+        :func:`compare_segments` (None without a segment column).
+    periods : DataFrame or None
+        :func:`compare_periods`, latest period vs the one before (None when
+        the data hold fewer than two periods).
+    significant : DataFrame
+        :func:`significant_moves` of both, biggest first (empty when none).
+    """
+
+    segments: pd.DataFrame | None
+    periods: pd.DataFrame | None
+    significant: pd.DataFrame
+
+
+def report_moves(
+    responses: pd.DataFrame | duckdb.DuckDBPyRelation,
+    *,
+    metric: str = "csat",
+    period: str | None = "quarter",
+    segment_column: str | None = None,
+    statistics: Sequence[str] = ("mean", "top2"),
+    min_base: int | None = None,
+    alpha: float = 0.05,
+) -> Moves:
+    """Segments against the rest and the latest period against the one before, as
+    one false-discovery-rate family: what a report lists as "significant moves".
+
+    Segment tests run when ``segment_column`` is given; period tests (by
+    segment when there is one) when ``period`` is given and the data hold at
+    least two periods. Both tables are then adjusted together
+    (:func:`adjust_fdr`), so the false discovery rate is controlled over the
+    whole list a reader sees.
+    """
+    segments = periods = None
+    if segment_column:
+        segments = compare_segments(responses, segment_column=segment_column, metric=metric,
+                                    statistics=statistics, min_base=min_base, alpha=alpha,
+                                    adjust=False)
+    if period:
+        try:
+            periods = compare_periods(responses, period=period, metric=metric,
+                                      by=segment_column or None, statistics=("mean",),
+                                      min_base=min_base, alpha=alpha, adjust=False)
+        except EstimationError:  # fewer than two periods: nothing to compare
+            periods = None
+    tables = [t for t in (segments, periods) if t is not None]
+    adjusted = iter(adjust_fdr(*tables, alpha=alpha, family="segments and periods of a report")
+                    if tables else [])
+    segments = next(adjusted) if segments is not None else None
+    periods = next(adjusted) if periods is not None else None
+    both = [t for t in (segments, periods) if t is not None]
+    return Moves(segments, periods, significant_moves(*both, alpha=alpha))
 
 
 def holm(p: np.ndarray) -> np.ndarray:
