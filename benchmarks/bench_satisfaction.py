@@ -19,7 +19,8 @@ no drawing) on one segment of the 10M world, read with
 ``read_parquet(..., hive_partitioning=true) WHERE segment = ?``, against the
 same on a 100k-row world (``cx synth --size 100000``). Goal: at most 2x.
 
-The stores are built once under ``data/bench/`` (``CX_DATA_DIR``); the first
+The worlds live under ``data/bench/`` and their stores are built once by
+:func:`cxlib.store.ensure_store` under ``data/processed/store/``; the first
 run also generates the worlds (~35 s for 10M rows).
 """
 
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -80,25 +80,11 @@ blind = mt.blind_spots(pd.concat([summary, rollups[rollups["level"] == "parent"]
 
 
 def _store(world: Path) -> str:
-    """A copy of the world's responses partitioned by segment and sorted by metric
-    (then respondent) inside each partition: built once, atomically."""
-    import duckdb
+    """Glob of the world's responses in the partitioned store (cxlib.store: by segment,
+    sorted by metric then respondent; validated and built once)."""
+    from cxlib import store
 
-    out = world.parent / f"{world.name}_store"
-    if not out.exists():
-        parts = world / "responses"
-        src = str(parts / "*.parquet") if parts.is_dir() else str(world / "responses.parquet")
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=world.parent))
-        try:
-            con = duckdb.connect(config={"threads": THREADS, "memory_limit": "2GB"})
-            con.execute(f"COPY (SELECT * FROM read_parquet('{src}') ORDER BY segment, metric, "
-                        f"response_id) TO '{tmp / 'responses'}' (FORMAT parquet, "
-                        "PARTITION_BY (segment), COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
-            con.close()
-            os.rename(tmp, out)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return str(out / "responses" / "**" / "*.parquet")
+    return str(store.ensure_store(world, "segment") / "responses" / "**" / "*.parquet")
 
 
 def _csv(world: Path) -> Path:

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlib import config
-from cxlib.errors import CxError, ParameterError
+from cxlib.errors import CxError
 from cxlib.results import SUFFIX, write_json_atomic
 
 __all__ = ["Batch", "Job", "execute_job", "load_batch", "main", "run_batch"]
@@ -841,12 +841,9 @@ def main(argv: list[str] | None = None) -> int:
         validate(b)
         print(f"{b.path}: {len(b.jobs)} job(s), parameters valid")
         return 0
-    try:
-        run_dir, manifest = run_batch(b, resume=args.resume, workers=args.workers,
-                                      cluster=args.cluster,
-                                      progress=False if args.no_progress else None)
-    except ParameterError:
-        raise
+    run_dir, manifest = run_batch(b, resume=args.resume, workers=args.workers,
+                                  cluster=args.cluster,
+                                  progress=False if args.no_progress else None)
     return _summary(run_dir, manifest)
 
 

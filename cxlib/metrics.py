@@ -83,7 +83,6 @@ __all__ = [
     "nps_ci",
     "relation",
     "resolve_column",
-    "responses_relation",
     "summarize",
     "t_interval",
     "wilson_ci",
@@ -749,34 +748,6 @@ def blind_spots(
 
 
 # ---------------------------------------------------------------- notebook helpers
-def responses_relation(world: Any, **filters: Any) -> duckdb.DuckDBPyRelation:
-    """The responses of a :class:`cxlib.datasets.World` as a DuckDB relation.
-
-    Uses the world's own ``responses_relation`` accessor when it has one (a
-    partitioned store); otherwise reads the world's Parquet responses with
-    ``read_parquet(..., hive_partitioning=true)`` (a generated world) or
-    registers the loaded DataFrame (a mapped real dataset such as the
-    airline survey). ``filters`` keep rows where ``column == value`` (a value
-    of ``""`` or None means no filter on that column).
-    """
-    import duckdb
-
-    filters = {k: v for k, v in filters.items() if v not in ("", None)}
-    if hasattr(world, "responses_relation"):
-        return world.responses_relation(**filters)
-    path = world.path("responses") if getattr(world, "folder", None) is not None else None
-    if path is not None:
-        glob = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
-        rel = duckdb.connect(config={"threads": os.cpu_count() or 1}).read_parquet(
-            glob, hive_partitioning=True)
-    else:
-        rel = relation(world.responses)
-    _require(rel, list(filters), "filter")
-    for col, val in filters.items():
-        rel = rel.filter(f"{_ident(col)} = {_lit(val)}")
-    return rel
-
-
 def distinct_values(source: pd.DataFrame | duckdb.DuckDBPyRelation, column: str) -> list[Any]:
     """Sorted distinct non-missing values of a column (empty when the column is absent)."""
     rel = relation(source)
