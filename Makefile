@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 
 sample: $(SAMPLE)
 
-$(SAMPLE): $(STAMP) cxlib/synth.py data/touchpoints/retail.yml
+$(SAMPLE): $(STAMP) $(wildcard cxlib/data/synth*.py cxlib/data/synth/*.py) data/touchpoints/retail.yml
 	$(BIN)/cx synth --size small --seed 1 --out data/sample
 
 report: $(SAMPLE)
@@ -44,6 +44,7 @@ bench: $(SAMPLE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cxlib tests benchmarks
+	$(BIN)/lint-imports
 
 clean-sample:
 	rm -rf data/sample

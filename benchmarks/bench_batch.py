@@ -8,7 +8,7 @@ notebook only; a further row adds the HTML rendering that ``cx run`` also does
 by default, and one shows cold (non-forked) kernels for comparison.
 Goal (issue #6): at least 5x faster than the baseline.
 
-Data slices: one segment's satisfaction report (notebook 01, ``segment_value``)
+Data slices: one segment's satisfaction report (notebook 01, ``filter_value``)
 on a 10-million-response world against the same report on a 100-thousand one.
 The responses are read from the partitioned store (``cx store``), so the job
 reads only its segment's files and aggregates them in DuckDB. Each is timed as
@@ -34,7 +34,7 @@ COPIES = 10  # 4 segment values x 10 copies = 40 reports
 
 
 def _jobs() -> list[dict]:
-    return [{"segment_value": s, "copy": c} for c in range(COPIES) for s in SEGMENTS]
+    return [{"filter_value": s, "copy": c} for c in range(COPIES) for s in SEGMENTS]
 
 
 def _papermill_cli(tmp: Path) -> float:
@@ -71,8 +71,8 @@ def _slice_report(world: Path, tmp: Path, segment: str = "mass") -> float:
     batch.write_text(yaml.safe_dump({
         "name": batch.stem, "workers": 1, "render": False, "retries": 0,
         "parameters": {"dataset": str(world)},
-        "jobs": [{"notebook": str(nb), "rows": [{"segment_value": "business"},
-                                                {"segment_value": segment}]}]},
+        "jobs": [{"notebook": str(nb), "rows": [{"filter_value": "business"},
+                                                {"filter_value": segment}]}]},
         sort_keys=False), encoding="utf-8")
     env = {**os.environ, "CX_REPORTS_DIR": str(tmp / "reports")}
     exe = Path(sys.executable).with_name("cx")
@@ -84,13 +84,13 @@ def _slice_report(world: Path, tmp: Path, segment: str = "mass") -> float:
 
     runs = sorted((tmp / "reports" / batch.stem).glob("*/manifest.json"))
     jobs = json.loads(runs[-1].read_text())["jobs"]
-    return float(next(j for j in jobs if j["parameters"]["segment_value"] == segment)
+    return float(next(j for j in jobs if j["parameters"]["filter_value"] == segment)
                  ["duration"])
 
 
 def run_slices() -> list[dict]:
-    from cxlib import store
-    from cxlib.synth import ensure_bench_world
+    from cxlib.data import store
+    from cxlib.data.synth import ensure_bench_world
 
     big = ensure_bench_world("large", seed=7)
     small = ensure_bench_world(100_000, seed=7)

@@ -9,7 +9,7 @@ extrapolated (the case name says so), as doing it all would take hours.
 Further rows (no goal, for the record): the same analysis with survey weights
 (weighted correlations per resample), under the pairwise policy with 5% of
 answers missing, and the cost of one exact decomposition at p = 20 (the
-module notes of cxlib.drivers quote it).
+module notes of cxlib.analysis.drivers quote it).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _data(seed: int = 0) -> pd.DataFrame:
 
 
 def run() -> list[dict]:
-    from cxlib import drivers as drv
+    from cxlib.analysis import drivers as drv
 
     mat = _data()
     with warnings.catch_warnings():  # warm-up: imports (statsmodels) and caches, not timed

@@ -46,7 +46,7 @@ def interleaved(fns: dict[str, Callable[[], Any]], *, repeat: int = REPEAT) -> d
 def run() -> list[dict]:
     import pyfixest as pf
 
-    from cxlib import innovation as inv
+    from cxlib.analysis import innovation as inv
 
     p = _panel()
     binned = p.assign(relb=p["rel"].clip(-4, 6).fillna(-1).astype(int))
@@ -66,7 +66,7 @@ def run() -> list[dict]:
     })
     rows = [
         ("TWFE clustered, pyfixest direct (baseline)", twfe["base"], twfe["base"], None),
-        ("TWFE clustered, cxlib.innovation.twfe", twfe["ours"], twfe["base"], True),
+        ("TWFE clustered, cxlib.analysis.innovation.twfe", twfe["ours"], twfe["base"], True),
         ("TWFE clustered, closed-form numpy (simulations)", twfe["numpy"], twfe["base"], True),
         ("event study, pyfixest i(rel, ref=-1) direct (baseline)", es["base"], es["base"], None),
         ("event study + pre-trend Wald + w'Vw ATT, cxlib", es["ours"], es["base"], True),

@@ -3,7 +3,7 @@
 Row 1-2 (issue #3): touchpoint × segment summary (n, mean, top-2-box) of the
 CSAT answers and the NPS (metric ``nps``) per segment, over the 10-million-row
 world. Baseline: plain pandas ``read_csv`` + ``groupby`` on the same rows,
-measured in the same run; ours: :func:`cxlib.metrics.summarize` on a DuckDB
+measured in the same run; ours: :func:`cxlib.analysis.satisfaction.summarize` on a DuckDB
 relation over a Parquet store partitioned by segment and sorted by metric,
 then respondent, within each partition: row-group statistics let DuckDB skip
 the rows of other metrics, and a respondent's answers sit together, which
@@ -20,7 +20,7 @@ no drawing) on one segment of the 10M world, read with
 same on a 100k-row world (``cx synth --size 100000``). Goal: at most 2x.
 
 The worlds live under ``data/bench/`` and their stores are built once by
-:func:`cxlib.store.ensure_store` under ``data/processed/store/``; the first
+:func:`cxlib.data.store.ensure_store` under ``data/processed/store/``; the first
 run also generates the worlds (~35 s for 10M rows).
 """
 
@@ -51,8 +51,8 @@ rel = con.read_parquet({glob!r}, hive_partitioning=True)
 #: the calls of notebooks/01_touchpoint_satisfaction.ipynb for one segment, without figures
 NOTEBOOK_01 = """
 import pandas as pd
-from cxlib import compare, metrics as mt
-from cxlib.catalog import load_catalog
+from cxlib.analysis import compare, satisfaction as mt
+from cxlib.data.catalog import load_catalog
 cat = load_catalog("retail")
 responses = rel.filter("segment = '{segment}'")
 metric, period, min_base = "csat", "half", 30
@@ -80,9 +80,9 @@ blind = mt.blind_spots(pd.concat([summary, rollups[rollups["level"] == "parent"]
 
 
 def _store(world: Path) -> str:
-    """Glob of the world's responses in the partitioned store (cxlib.store: by segment,
+    """Glob of the world's responses in the partitioned store (cxlib.data.store: by segment,
     sorted by metric then respondent; validated and built once)."""
-    from cxlib import store
+    from cxlib.data import store
 
     return str(store.ensure_store(world, "segment") / "responses" / "**" / "*.parquet")
 
@@ -120,7 +120,7 @@ pd.to_pickle((cells, nps), {str(base_out)!r})
 """, repeat=1)
     ours = in_subprocess(
         CONNECT.format(threads=THREADS, mem=MEMORY_LIMIT, glob=glob)
-        + "import pandas as pd\nfrom cxlib.metrics import summarize",
+        + "import pandas as pd\nfrom cxlib.analysis.satisfaction import summarize",
         f"""
 cells = summarize(rel, metric="csat", by="segment", statistics=["mean", "top2"])
 nps = summarize(rel, metric="nps", by="segment", statistics=["mean", "nps"])
@@ -179,7 +179,7 @@ def _slice_rows(big: Path, small: Path) -> list[dict]:
 
 
 def run() -> list[dict]:
-    from cxlib.synth import ensure_bench_world
+    from cxlib.data.synth import ensure_bench_world
 
     big = ensure_bench_world("large", seed=7)
     small = ensure_bench_world(100_000, seed=7)

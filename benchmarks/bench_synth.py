@@ -1,26 +1,26 @@
 """Synthetic world generation: time and peak memory at 1M and 10M response rows.
 
-``python -m benchmarks synth``.  Each case runs ``cxlib.synth.generate`` in a
+``python -m benchmarks synth``.  Each case runs ``cxlib.data.synth.generate`` in a
 fresh process (``harness.in_subprocess``) into a temporary folder.  The
 baseline is the 1M-row case of the same run; the 10M case's ratio is its time
 over ten times the baseline (1.0 = linear scaling).
 
 Other benchmarks get the shared 10M world with :func:`ensure_bench_world`
-(re-exported from :mod:`cxlib.synth`): generated once into
+(re-exported from :mod:`cxlib.data.synth`): generated once into
 ``data/bench/world_<size>_<seed>``, guarded by a lock file.
 """
 
 from __future__ import annotations
 
 from benchmarks.harness import in_subprocess
-from cxlib.synth import SIZES, ensure_bench_world
+from cxlib.data.synth import SIZES, ensure_bench_world
 
 __all__ = ["ensure_bench_world", "run"]
 
 SETUP = """
 import json, shutil, tempfile
 from pathlib import Path
-from cxlib import synth
+from cxlib.data import synth
 tmp = Path(tempfile.mkdtemp(prefix="bench_synth_"))
 """
 BODY = """

@@ -11,12 +11,14 @@ import sys
 
 from cxlib.errors import CxError
 
+__all__ = ["COMMANDS", "main"]
+
 #: sub-command -> (module, function, one-line help). Each function takes argv.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "synth": ("cxlib.synth", "main", "generate the synthetic CX world with planted truth"),
-    "run": ("cxlib.batch", "main", "run a batch of notebooks over a parameter grid"),
-    "report": ("cxlib.batch", "report_main", "run the default batch (batches/default.yml)"),
-    "store": ("cxlib.store", "main", "build the partitioned processed store of responses"),
+    "synth": ("cxlib.data.synth", "main", "generate the synthetic CX world with planted truth"),
+    "run": ("cxlib.run.batch", "main", "run a batch of notebooks over a parameter grid"),
+    "report": ("cxlib.run.batch", "report_main", "run the default batch (batches/default.yml)"),
+    "store": ("cxlib.data.store", "main", "build the partitioned processed store of responses"),
 }
 
 

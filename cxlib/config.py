@@ -15,6 +15,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = ["BATCHES_DIR", "CATALOG_DIR", "DATA_DIR", "MAPPINGS_DIR", "MIN_BASE", "NOTEBOOKS_DIR",
+           "PROCESSED_DIR", "RAW_DIR", "REPORTS_DIR", "ROOT", "SAMPLE_DIR", "SHARED_DATA_DIR",
+           "catalog_path", "mapping_path", "shared_file"]
+
 #: Repository root: the folder that holds ``cxlib/``.
 ROOT: Path = Path(__file__).resolve().parent.parent
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+__all__ = ["CatalogError", "CxError", "DataError", "EstimationError", "ParameterError"]
+
 
 class CxError(Exception):
     """Base class of every error raised by cxlib."""

@@ -28,7 +28,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small synthetic world: the shipped sample if generated, else a fresh one."""
     if (config.SAMPLE_DIR / "truth.json").exists():
         return config.SAMPLE_DIR
-    from cxlib import synth
+    from cxlib.data import synth
 
     out = tmp_path_factory.mktemp("sample")
     synth.generate(out, size="small", seed=1)

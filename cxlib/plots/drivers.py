@@ -1,4 +1,4 @@
-"""Figures of the key-driver analysis (cxlib.drivers)."""
+"""Figures of the key-driver analysis (cxlib.analysis.drivers)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures of the innovation analysis (cxlib.innovation)."""
+"""Figures of the innovation analysis (cxlib.analysis.innovation)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def event_study_plot(
     """
     import matplotlib.pyplot as plt
 
-    from cxlib.innovation import label
+    from cxlib.analysis.innovation import label
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))

@@ -1,7 +1,7 @@
-"""Figures of satisfaction per touchpoint (cxlib.metrics, cxlib.compare).
+"""Figures of satisfaction per touchpoint (cxlib.analysis.satisfaction, cxlib.analysis.compare).
 
 Every figure greys cells and points whose base is below the minimum
-(``low_base`` of :func:`cxlib.metrics.summarize`) and says so in its legend:
+(``low_base`` of :func:`cxlib.analysis.satisfaction.summarize`) and says so in its legend:
 small bases are shown, flagged, never dropped.
 """
 
@@ -43,13 +43,13 @@ def segment_heatmap(
     Parameters
     ----------
     summary
-        :func:`cxlib.metrics.summarize` output with ``by=[by]``.
+        :func:`cxlib.analysis.satisfaction.summarize` output with ``by=[by]``.
     by
         The segment column.
     statistic
         Which statistic to draw.
     moves
-        Comparison table (:func:`cxlib.compare.compare_segments`, adjusted):
+        Comparison table (:func:`cxlib.analysis.compare.compare_segments`, adjusted):
         its significant rows are marked ▲ (segment better than the rest) or ▼
         (worse); non-significant rows are not marked.
     label
@@ -118,13 +118,13 @@ def journey_chart(
     Parameters
     ----------
     summary
-        :func:`cxlib.metrics.summarize` output at the touchpoint level (no ``by``).
+        :func:`cxlib.analysis.satisfaction.summarize` output at the touchpoint level (no ``by``).
     catalog
         The touchpoint catalog (journey order and stages).
     statistic
         Which statistic to draw.
     weakest
-        :func:`cxlib.compare.weakest_links` output: significant weakest links in red.
+        :func:`cxlib.analysis.compare.weakest_links` output: significant weakest links in red.
     label
         Id -> display name (touchpoints and stages).
     ax
@@ -183,7 +183,7 @@ def trend_lines(
     Parameters
     ----------
     summary
-        :func:`cxlib.metrics.summarize` output with ``period=...``.
+        :func:`cxlib.analysis.satisfaction.summarize` output with ``period=...``.
     statistic
         Which statistic to draw.
     hue

@@ -1,0 +1,216 @@
+"""What notebooks load: a named dataset as validated tables plus its catalog.
+
+``datasets.load("sample")``  the synthetic retail world in ``config.SAMPLE_DIR``
+                             (every contract, plus the planted truth);
+``datasets.load("airline")`` the real airline survey, long form via
+                             ``data/mappings/airline.yml`` (responses only);
+                             any ``data/mappings/<name>.yml`` is a dataset
+                             ``<name>`` (discovered, no code edit);
+``datasets.load(PATH)``      a folder holding a generated world.
+
+Tables load lazily on first access and are validated against their contract;
+the touchpoint ids of responses and contacts are checked against the dataset's
+catalog (:func:`cxlib.data.loaders.check_touchpoints`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cxlib import config
+from cxlib.errors import DataError
+
+__all__ = ["MAPPED", "TABLES", "World", "load", "mapped_datasets", "world_dir"]
+
+#: Tables a world may hold (each a contract of cxlib.data.schemas).
+TABLES = ("responses", "customers", "orders", "contacts", "employees", "innovations")
+#: Tables whose touchpoint_id is checked against the catalog.
+_TOUCHPOINT_TABLES = ("responses", "contacts")
+
+
+def mapped_datasets() -> dict[str, tuple[str, str]]:
+    """Datasets loaded through a wide->long mapping: ``name -> (mapping, catalog)``.
+
+    Every ``config.MAPPINGS_DIR/<name>.yml`` is one, read afresh at each call;
+    its ``catalog:`` key names the catalog (default: the mapping's own name).
+    """
+    import yaml
+
+    out: dict[str, tuple[str, str]] = {}
+    for p in sorted(Path(config.MAPPINGS_DIR).glob("*.yml")):
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise DataError(f"mapping is not valid YAML: {exc}", path=p) from exc
+        catalog = raw.get("catalog") if isinstance(raw, dict) else None
+        out[p.stem] = (p.stem, str(catalog or p.stem))
+    return out
+
+
+class _MappedView(Mapping[str, tuple[str, str]]):
+    """Live view of :func:`mapped_datasets` (``"airline" in MAPPED``, ``MAPPED[name]``)."""
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        return mapped_datasets()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(mapped_datasets())
+
+    def __len__(self) -> int:
+        return len(mapped_datasets())
+
+    def __contains__(self, name: object) -> bool:
+        return (isinstance(name, str) and bool(name) and not set(name) & set("/\\.")
+                and (Path(config.MAPPINGS_DIR) / f"{name}.yml").is_file())
+
+    def __repr__(self) -> str:
+        return f"MAPPED({mapped_datasets()!r})"
+
+
+#: Real datasets loaded through a wide->long mapping: name -> (mapping, catalog),
+#: discovered from ``data/mappings/*.yml`` at each access.
+MAPPED: Mapping[str, tuple[str, str]] = _MappedView()
+
+
+@dataclass
+class World:
+    """One dataset: lazily loaded, validated tables and its touchpoint catalog.
+
+    Attributes
+    ----------
+    name : str
+        The dataset name given to :func:`load`.
+    folder : Path or None
+        Folder of a generated world (None for a mapped real dataset).
+    catalog_name : str
+        Short name of its touchpoint catalog.
+    responses, customers, orders, contacts, employees, innovations : DataFrame or None
+        The tables (None when the dataset has no such table).
+    truth : dict or None
+        The planted truth of a synthetic world.
+    """
+
+    name: str
+    folder: Path | None
+    catalog_name: str
+    mapping: str | None = None
+    _tables: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def catalog(self) -> Any:
+        from cxlib.data.catalog import load_catalog
+
+        return load_catalog(self.catalog_name)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """Load (once) and return one table, or None when the dataset lacks it."""
+        if name not in TABLES:
+            raise DataError(f"unknown table {name!r}; one of {TABLES}")
+        if name not in self._tables:
+            self._tables[name] = self._load(name)
+        return self._tables[name]
+
+    def _load(self, name: str) -> pd.DataFrame | None:
+        from cxlib.data.loaders import read_table, validate
+
+        if self.mapping is not None:
+            if name != "responses":
+                return None
+            from cxlib.data.wide import load_mapped
+
+            return load_mapped(self.mapping)  # ids checked against the catalog there
+        assert self.folder is not None
+        path = self.folder / f"{name}.parquet"
+        if not path.exists() and (self.folder / name).is_dir():
+            path = self.folder / name
+        if not path.exists():
+            return None
+        df = validate(read_table(path), name, path=path)
+        if name in _TOUCHPOINT_TABLES:
+            from cxlib.data.loaders import check_touchpoints
+
+            check_touchpoints(df, self.catalog, path=path)
+        return df
+
+    @property
+    def truth(self) -> dict[str, Any] | None:
+        if self.folder is None or not (self.folder / "truth.json").exists():
+            return None
+        return json.loads((self.folder / "truth.json").read_text(encoding="utf-8"))
+
+    def path(self, name: str) -> Path | None:
+        """File (or folder of parts) of a table of a generated world."""
+        if self.folder is None:
+            return None
+        for p in (self.folder / f"{name}.parquet", self.folder / name):
+            if p.exists():
+                return p
+        return None
+
+    def responses_relation(self, **filters: Any) -> Any:
+        """The responses as a DuckDB relation, keeping rows where ``column == value``.
+
+        A generated world is read from the partitioned store
+        (:func:`cxlib.data.store.responses`, partitioned by the first filter's column,
+        ``segment`` without filters), so one segment's slice reads only its
+        files; the store validated the data when it was built. A mapped dataset
+        (e.g. ``airline``) registers its validated frame. ``""`` or None as a
+        value means no filter on that column.
+        """
+        from cxlib.data import store
+
+        filters = {k: v for k, v in filters.items() if v not in ("", None)}
+        by = next(iter(filters), "segment")
+        if self.folder is not None and self.path("responses") is not None and not filters:
+            cols = store.source_columns(self.folder)
+            if by not in cols:  # nothing to slice by: one partition-less read
+                by = ""
+        rel = store.responses(self.folder if self.folder is not None else self.name,
+                              by=by, value=filters.pop(by, None))
+        for col, val in filters.items():
+            if col not in rel.columns:
+                raise DataError(f"cannot filter the responses on {col!r}: no such column",
+                                column=col, rule="filter column exists")
+            rel = rel.filter(store.equals(col, val))
+        return rel
+
+    responses = property(lambda self: self.table("responses"))
+    customers = property(lambda self: self.table("customers"))
+    orders = property(lambda self: self.table("orders"))
+    contacts = property(lambda self: self.table("contacts"))
+    employees = property(lambda self: self.table("employees"))
+    innovations = property(lambda self: self.table("innovations"))
+
+
+def world_dir(dataset: str | os.PathLike[str]) -> Path | None:
+    """Folder of a generated world for a dataset name (None for mapped datasets)."""
+    if str(dataset) in MAPPED:
+        return None
+    if str(dataset) == "sample":
+        return Path(config.SAMPLE_DIR)
+    return Path(dataset)
+
+
+def load(dataset: str | os.PathLike[str] = "sample") -> World:
+    """Open a dataset by name (``"sample"``, ``"airline"``) or world folder path."""
+    name = str(dataset)
+    if name in MAPPED:
+        mapping, catalog = MAPPED[name]
+        return World(name=name, folder=None, catalog_name=catalog, mapping=mapping)
+    folder = world_dir(name)
+    assert folder is not None
+    if not folder.is_dir():
+        hint = "run `make sample`" if name == "sample" else "generate it with `cx synth --out DIR`"
+        raise DataError(f"dataset {name!r} not found: {hint}", path=folder)
+    catalog = "retail"
+    truth = folder / "truth.json"
+    if truth.exists():
+        catalog = json.loads(truth.read_text(encoding="utf-8")).get("catalog", catalog)
+    return World(name=name, folder=folder, catalog_name=catalog)

@@ -1,0 +1,292 @@
+"""Warm kernels: a pre-imported parent that forks one fresh kernel per report.
+
+The cost of a small report is kernel start plus imports (pandas, statsmodels,
+seaborn: about 2 s), not the analysis. A *zygote* process pays the imports
+once; each report then gets its own kernel process, forked from the zygote in a
+few milliseconds, used for that report only and thrown away. Reports stay
+isolated (a variable or monkeypatch set by one lives and dies in its own
+process) while start-up is paid once per worker.
+
+Two small programs live here, standard library only so that they start fast:
+
+``python -m cxlib.run.zygote serve SOCKET [--preload mod,mod]``
+    The zygote. Listens on a Unix socket; for each request forks a child that
+    becomes an IPython kernel (``ipykernel``) on the connection file given.
+    It kills a child whose requester went away, reaps children, and exits
+    (killing its children) when its standard input closes, i.e. when the
+    process that started it is gone.
+
+``python -m cxlib.run.zygote kernel SOCKET -f CONNECTION_FILE``
+    The kernel command that Jupyter launches (see :mod:`cxlib.run.kernels`). It
+    asks the zygote for a kernel, relays interrupts to it and exits when the
+    kernel exits, so Jupyter's process handling (poll, interrupt, kill) works
+    unchanged: killing it makes the zygote kill the kernel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+
+__all__ = ["relay", "serve"]
+
+_CHILD_ENV_DROP = ("PYTHONSTARTUP",)
+
+
+def _recv_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+        if len(buf) > limit:
+            raise ValueError("request too long")
+    return buf
+
+
+def _preload(modules: list[str]) -> dict[str, str]:
+    """Import modules in the zygote; failures are recorded, not raised (the
+    kernel will import the module itself and report the error in its cell)."""
+    failed: dict[str, str] = {}
+    for mod in modules:
+        try:
+            __import__(mod)
+        except BaseException as exc:  # any import failure is the kernel's business
+            failed[mod] = f"{type(exc).__name__}: {exc}"
+    return failed
+
+
+def _kernel_init_modules() -> list[str]:
+    """Modules that starting a kernel imports (the debugger, completer...), found by
+    starting one in a throwaway child, so the zygote imports them once for all."""
+    import tempfile
+
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(rfd)
+            from ipykernel.kernelapp import IPKernelApp
+
+            before = set(sys.modules)
+            with tempfile.TemporaryDirectory() as tmp:
+                conn = os.path.join(tmp, "probe.json")
+                with open(conn, "w") as fh:
+                    json.dump({"transport": "ipc", "ip": os.path.join(tmp, "k"), "key": "",
+                               "signature_scheme": "hmac-sha256", "shell_port": 1,
+                               "iopub_port": 2, "stdin_port": 3, "control_port": 4,
+                               "hb_port": 5}, fh)
+                app = IPKernelApp.instance()
+                app.initialize(["-f", conn, "--HistoryManager.enabled=False",
+                                f"--IPKernelApp.parent_handle={os.getppid()}"])
+            os.write(wfd, json.dumps(sorted(set(sys.modules) - before)).encode())
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    data = b""
+    while chunk := os.read(rfd, 65536):
+        data += chunk
+    os.close(rfd)
+    os.waitpid(pid, 0)
+    try:
+        return [m for m in json.loads(data or b"[]") if not m.startswith("__")]
+    except ValueError:
+        return []
+
+
+def _become_kernel(request: dict, closing: list[int]) -> None:
+    """In the forked child: turn into an IPython kernel and never return."""
+    code = 1
+    try:
+        for fd in closing:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # the zygote's stdin is its lifeline to the pool, not ours
+        os.close(null)
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.setsid()  # its own process group: the zygote can kill it with its children
+        env = {k: v for k, v in request.get("env", {}).items() if k not in _CHILD_ENV_DROP}
+        if env:
+            os.environ.clear()
+            os.environ.update(env)
+        os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+        if request.get("cwd"):
+            os.chdir(request["cwd"])
+        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        # parent_handle: the kernel exits if the zygote dies (ipykernel's parent poller)
+        app.initialize(["-f", request["connection_file"], "--HistoryManager.enabled=False",
+                        f"--IPKernelApp.parent_handle={os.getppid()}"])
+        inline = sys.modules.get("matplotlib_inline.backend_inline")
+        if inline is not None:  # imported before this shell existed: hook it up now
+            inline._enable_matplotlib_integration()
+        app.start()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(sock_path: str, preload: list[str]) -> int:
+    """Run the zygote until standard input closes."""
+    # Threads must stay at one per process: BLAS pools do not survive fork,
+    # and parallel reports already use every core.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(sock_path)
+    listener.bind(sock_path)
+    listener.listen(64)  # requests queue here while the preload runs
+    failed = _preload(["ipykernel.kernelapp", *preload])
+    _preload(_kernel_init_modules())
+    if failed:
+        print(f"zygote: could not preload {failed}", file=sys.stderr, flush=True)
+
+    rfd, wfd = os.pipe()
+    os.set_blocking(wfd, False)
+    signal.set_wakeup_fd(wfd)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, "accept")
+    sel.register(rfd, selectors.EVENT_READ, "signal")
+    sel.register(sys.stdin.fileno(), selectors.EVENT_READ, "parent")
+    children: dict[int, socket.socket] = {}  # kernel pid -> requester's connection
+
+    def kill(pid: int) -> None:
+        for fn in (os.killpg, os.kill):
+            with contextlib.suppress(OSError):
+                fn(pid, signal.SIGKILL)
+
+    def reap() -> None:
+        while children:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = children.pop(pid, None)
+            if conn is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    sel.unregister(conn)
+                conn.close()  # the requester sees EOF and exits
+
+    running = True
+    while running:
+        for key, _ in sel.select(timeout=1.0):
+            what = key.data
+            if what == "parent":
+                if not os.read(sys.stdin.fileno(), 4096):
+                    running = False
+            elif what == "signal":
+                os.read(rfd, 4096)
+            elif what == "accept":
+                conn, _ = listener.accept()
+                try:
+                    request = json.loads(_recv_line(conn) or b"{}")
+                except ValueError:
+                    conn.close()
+                    continue
+                closing = [listener.fileno(), rfd, wfd, sel.fileno(), conn.fileno(),
+                           *(c.fileno() for c in children.values())]
+                pid = os.fork()
+                if pid == 0:
+                    _become_kernel(request, closing)
+                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                children[pid] = conn
+                sel.register(conn, selectors.EVENT_READ, ("requester", pid))
+            else:  # the requester closed: it was killed or the kernel is unwanted
+                pid = what[1]
+                try:
+                    gone = not key.fileobj.recv(4096)
+                except OSError:
+                    gone = True
+                if gone:
+                    sel.unregister(key.fileobj)
+                    kill(pid)
+        reap()
+    for pid in list(children):
+        kill(pid)
+    reap()
+    listener.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(sock_path)
+    return 0
+
+
+def relay(sock_path: str, connection_file: str, *, wait: float = 120.0) -> int:
+    """Ask the zygote for a kernel and stand in for it until it exits."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn.connect(sock_path)
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                print(f"cx kernel: no zygote at {sock_path}", file=sys.stderr)
+                return 3
+            time.sleep(0.02)
+    request = {"connection_file": os.path.realpath(connection_file), "cwd": os.getcwd(),
+               "env": dict(os.environ)}
+    conn.sendall(json.dumps(request).encode() + b"\n")
+    reply = _recv_line(conn)
+    if not reply:
+        print("cx kernel: the zygote closed the connection", file=sys.stderr)
+        return 3
+    pid = json.loads(reply)["pid"]
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    while True:
+        try:
+            if not conn.recv(4096):
+                return 0
+        except InterruptedError:  # pragma: no cover - PEP 475 retries recv
+            continue
+        except OSError:
+            return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) >= 2 and argv[0] == "serve":
+        preload: list[str] = []
+        if "--preload" in argv:
+            preload = [m for m in argv[argv.index("--preload") + 1].split(",") if m]
+        return serve(argv[1], preload)
+    if len(argv) >= 4 and argv[0] == "kernel" and argv[2] == "-f":
+        return relay(argv[1], argv[3])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

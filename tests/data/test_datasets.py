@@ -1,0 +1,111 @@
+"""Named datasets: the sample world and the mapped real airline survey."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from cxlib import config
+from cxlib.data import datasets
+from cxlib.data.schemas import SCHEMAS
+from cxlib.errors import DataError
+
+
+def test_sample_world_tables_meet_contracts(sample_dir):
+    w = datasets.load(sample_dir)
+    for name in datasets.TABLES:
+        df = w.table(name)
+        assert df is not None and len(df) > 0, name
+        assert set(SCHEMAS[name].columns) - {"weight", "comment", "margin", "name", "email",
+                                             "phone"} <= set(df.columns)
+    assert w.truth["catalog"] == "retail"
+    assert set(w.responses["touchpoint_id"]) - {"journey"} <= set(w.catalog.ids)
+
+
+def test_missing_dataset_says_how_to_fix(tmp_path):
+    with pytest.raises(DataError, match="cx synth"):
+        datasets.load(tmp_path / "nothing")
+
+
+def _world_with(tmp_path, responses: pd.DataFrame):
+    folder = tmp_path / "w"
+    folder.mkdir(parents=True)
+    responses.to_parquet(folder / "responses.parquet", index=False)
+    (folder / "truth.json").write_text(json.dumps({"catalog": "retail"}), encoding="utf-8")
+    return folder
+
+
+def _responses(tps):
+    n = len(tps)
+    return pd.DataFrame({
+        "response_id": [f"R{i}" for i in range(n)], "customer_id": "C1",
+        "date": pd.Timestamp("2024-01-01"), "touchpoint_id": tps, "metric": "csat",
+        "score": 4.0, "scale_min": 1, "scale_max": 5})
+
+
+def test_unknown_touchpoint_ids_fail_when_the_world_loads(tmp_path):
+    folder = _world_with(tmp_path, _responses(["store_air", "stroe", "website", "stroe", "x_y"]))
+    before = (folder / "responses.parquet").read_bytes()
+    w = datasets.load(folder)
+    with pytest.raises(DataError) as exc:
+        w.responses  # noqa: B018 (loading is the point)
+    err = exc.value
+    assert err.path == str(folder / "responses.parquet")
+    assert (err.column, err.rule) == ("touchpoint_id", "touchpoint id in catalog 'retail'")
+    assert err.rows == ["row 1: 'stroe'", "row 3: 'stroe'", "row 4: 'x_y'"]
+    assert "'stroe' (2 rows, did you mean 'store'?)" in str(err)
+    assert "retail.yml" in str(err)
+    assert (folder / "responses.parquet").read_bytes() == before
+    ok = _world_with(tmp_path / "ok", _responses(["store_air", "journey"]))
+    assert len(datasets.load(ok).responses) == 2
+
+
+def test_catalogs_and_mappings_stay_in_the_repository_under_a_data_override():
+    # CX_DATA_DIR moves data (raw, sample, processed), never the committed catalogs/mappings
+    assert config.CATALOG_DIR == config.ROOT / "data" / "touchpoints"
+    assert config.MAPPINGS_DIR == config.ROOT / "data" / "mappings"
+    code = ("import os, sys; os.environ['CX_DATA_DIR'] = sys.argv[1]; from cxlib import config; "
+            "print(config.CATALOG_DIR, config.MAPPINGS_DIR, config.RAW_DIR, sep='|')")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code, "/elsewhere"], capture_output=True,
+                         text=True, check=True).stdout.strip().split("|")
+    assert out == [str(config.ROOT / "data" / "touchpoints"),
+                   str(config.ROOT / "data" / "mappings"), "/elsewhere/raw"]
+
+
+def test_a_new_mapping_is_a_dataset_with_no_code_edit(tmp_path, monkeypatch):
+    # a mapping YAML dropped in data/mappings and its export in data/raw: load it by name
+    mappings, raw = tmp_path / "mappings", tmp_path / "raw"
+    mappings.mkdir()
+    raw.mkdir()
+    (raw / "cabin.csv").write_text("id,Seat,Food,sat\n1,5,0,yes\n2,3,2,no\n", encoding="utf-8")
+    (mappings / "cabin.yml").write_text(yaml.safe_dump({
+        "name": "cabin", "file": "cabin.csv", "catalog": "airline", "respondent_id": "id",
+        "date": "2020-05-01", "not_applicable": [0],
+        "touchpoints": {"Seat": {"id": "seat_comfort", "metric": "csat", "scale": [1, 5]},
+                        "Food": {"id": "food_drink", "metric": "csat", "scale": [1, 5]}},
+        "outcomes": {"sat": {"id": "journey", "metric": "overall", "scale": [0, 1],
+                             "values": {"yes": 1, "no": 0}}}}), encoding="utf-8")
+    monkeypatch.setattr(config, "MAPPINGS_DIR", mappings)
+    monkeypatch.setattr(config, "RAW_DIR", raw)
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    assert datasets.mapped_datasets() == {"cabin": ("cabin", "airline")}
+    assert "cabin" in datasets.MAPPED and dict(datasets.MAPPED) == {"cabin": ("cabin", "airline")}
+    assert "airline" not in datasets.MAPPED  # discovery, not a hard-coded list
+    w = datasets.load("cabin")
+    assert (w.mapping, w.catalog_name, w.folder) == ("cabin", "airline", None)
+    # by hand: Seat 2 answers, Food 1 (0 = n/a), the outcome 2 -> 5 rows
+    assert len(w.responses) == 5 and w.customers is None
+    assert datasets.world_dir("cabin") is None
+    with pytest.raises(DataError, match="cx synth"):
+        datasets.load("cabinet")  # not a mapping: looked up as a world folder
+
+
+def test_shipped_mappings_are_discovered():
+    assert datasets.mapped_datasets()["airline"] == ("airline", "airline")
+    assert "airline" in datasets.MAPPED and "sample" not in datasets.MAPPED

@@ -1,0 +1,173 @@
+"""The run index: statuses, headline figures, digest of moves, previous run, masking.
+
+Runs are built from manifests and results files alone (no kernel), and the
+page is read back with an HTML parser: cell texts, not class names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from cxlib.methods import clear_methods
+from cxlib.share import privacy, render
+from cxlib.share.results import Results
+
+MOVE = {"touchpoint_id": "store_checkout", "segment_column": "region", "segment": "Baku",
+        "period": "2025H1", "previous_period": "2024H2", "metric": "csat",
+        "statistic": "mean", "direction": "down", "delta": -0.4, "q_value": 0.01}
+
+
+def make_run(root: Path, name: str, *, started: str, batch: str = "batch", nps: float = 12.5,
+             moves: list[dict] | None = None, status: str = "ok", render_error: str | None = None,
+             extra_headline: tuple[str, object] | None = None, dataset: str | None = None
+             ) -> Path:
+    run = root / batch / name
+    run.mkdir(parents=True)
+    clear_methods()
+    res = Results("01_touchpoint_satisfaction",
+                  parameters={"catalog": "retail", "language": "en",
+                              **({"dataset": dataset} if dataset else {})})
+    res.headline("nps", nps, label="NPS", ci=(nps - 8, nps + 8), n=400, unit="points",
+                 flag="low_base")
+    res.headline("weakest_sale", "store_checkout", label="Weakest link: During the sale",
+                 touchpoint_id="store_checkout")
+    if extra_headline:
+        res.headline(extra_headline[0], extra_headline[1], label="Note")
+    res.moves(moves if moves is not None else [MOVE, dict(MOVE)])  # a duplicate row
+    res.save(run / "job1.results.json")
+    job = {"job_id": "job1", "status": status,
+           "error": {"kind": "error", "type": "ValueError", "message": "boom\nmore"}
+           if status != "ok" else None,
+           "outputs": {"results": "job1.results.json", "manager_html": "job1.manager.html",
+                       "analyst_html": "job1.analyst.html"}}
+    if render_error:
+        job["render_error"] = render_error
+    (run / "manifest.json").write_text(json.dumps(
+        {"batch": batch, "run_id": name, "started": started, "jobs": [job]}))
+    return run
+
+
+def cells(index: Path, table: str) -> list[list[str]]:
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    return [[td.get_text(" ", strip=True) for td in tr.find_all("td")]
+            for tr in soup.select(f"table#{table} tbody tr")]
+
+
+def section_text(index: Path, css: str) -> list[str]:
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    return [li.get_text(" ", strip=True) for li in soup.select(css)]
+
+
+def test_jobs_headlines_links_and_failures(tmp_path):
+    run = make_run(tmp_path, "r1", started="2025-03-14T10:00:00+00:00", status="failed",
+                   render_error="RuntimeError: nbconvert broke")
+    index = render.build_index(run)
+    [row] = cells(index, "jobs")
+    assert row[0] == "job1"
+    assert "failed" in row[1] and "ValueError: boom" in row[1]
+    assert "rendering failed: RuntimeError: nbconvert broke" in row[1]
+    assert "NPS: 12.5 points [4.5; 20.5] (n = 400) low base" in row[2]  # unit, CI, n, flag
+    assert "Weakest link: During the sale: Checkout" in row[2]  # id -> catalog name
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    assert [a["href"] for a in soup.select("table#jobs a")] == ["job1.manager.html",
+                                                                 "job1.analyst.html"]
+
+
+def test_digest_names_touchpoints_and_is_deduplicated(tmp_path):
+    run = make_run(tmp_path, "r1", started="2025-03-14T10:00:00+00:00",
+                   moves=[MOVE, dict(MOVE), {**MOVE, "touchpoint_id": "store_cleanliness",
+                                             "segment_column": None, "segment": None,
+                                             "direction": "up", "delta": 0.25}])
+    rows = cells(render.build_index(run), "digest")
+    assert rows == [
+        ["job1", "Checkout", "region: Baku", "2024H2 → 2025H1", "csat mean", "▼ down", "−0.4"],
+        ["job1", "Cleanliness", "—", "2024H2 → 2025H1", "csat mean", "▲ up", "+0.25"],
+    ]
+
+
+def test_previous_run_is_the_latest_earlier_start_of_the_same_batch(tmp_path):
+    # names sort the other way round from the start times
+    make_run(tmp_path, "b-older", started="2025-03-01T10:00:00+00:00", nps=30.0)
+    make_run(tmp_path, "a-newer", started="2025-03-10T10:00:00.250+00:00", nps=10.0,
+             moves=[MOVE, {**MOVE, "touchpoint_id": "store_air", "direction": "up",
+                           "delta": 0.3}])
+    make_run(tmp_path, "c-later", started="2025-04-01T10:00:00+00:00", nps=99.0)
+    current = make_run(tmp_path, "0-current", started="2025-03-14T10:00:00+00:00", nps=12.5,
+                       moves=[MOVE, {**MOVE, "touchpoint_id": "store_space"}])
+    other = tmp_path / "batch" / "x-other-batch"  # another batch's manifest in the folder
+    other.mkdir()
+    (other / "manifest.json").write_text(json.dumps(
+        {"batch": "other", "run_id": "x", "started": "2025-03-13T10:00:00+00:00", "jobs": []}))
+    index = render.build_index(current)
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    compared = soup.find("table", id="previous").find_previous("p").get_text()
+    assert "a-newer" in compared and "March 10, 2025" in compared
+    rows = {r[1]: r for r in cells(index, "previous")}
+    assert rows["NPS points"][2:] == ["10", "12.5", "+2.5"]
+    assert rows["Weakest link: During the sale"][2:] == ["Checkout", "Checkout", "="]
+    assert section_text(index, "ul.moves-new li") == [
+        "job1: Space, region: Baku, csat mean, ▼ down"]
+    assert section_text(index, "ul.moves-gone li") == [
+        "job1: Air, region: Baku, csat mean, ▲ up"]
+    digest = cells(index, "digest")
+    assert [r[1] for r in digest] == ["Checkout", "Space new"]
+
+
+@pytest.mark.parametrize(("a", "b", "lang", "change"), [
+    (10.0, 12.5, "en", "+2.5"), (12.5, 10.0, "en", "−2.5"), (0.25, 0.125, "en", "−0.125"),
+    (12.5, 12.5001, "tr", "0"), (12.5, 12.4999, "az", "0"),
+    (1000.0, 2234.5, "tr", "+1.234,5"), (2234.5, 1000.0, "az", "−1.234,5"),
+])
+def test_changes_have_a_sign_and_no_negative_zero(tmp_path, a, b, lang, change):
+    make_run(tmp_path, "r1", started="2025-03-01T10:00:00+00:00", nps=a)
+    cur = make_run(tmp_path, "r2", started="2025-03-02T10:00:00+00:00", nps=b)
+    rows = cells(render.build_index(cur, language=lang), "previous")
+    assert rows[0][-1] == change
+    assert not re.fullmatch(r"[-−]0([.,]0*)?", rows[0][-1])  # never a negative zero
+
+
+def test_newly_failing_and_working_again(tmp_path):
+    make_run(tmp_path, "r1", started="2025-03-01T10:00:00+00:00")
+    r2 = make_run(tmp_path, "r2", started="2025-03-02T10:00:00+00:00", status="failed")
+    assert "newly failing: job1" in render.build_index(r2).read_text(encoding="utf-8")
+    r3 = make_run(tmp_path, "r3", started="2025-03-03T10:00:00+00:00")
+    assert "newly working: job1" in render.build_index(r3).read_text(encoding="utf-8")
+
+
+def test_index_is_masked_with_the_datasets_values(tmp_path):
+    world = tmp_path / "world"
+    world.mkdir()
+    pd.DataFrame({"customer_id": ["C77000001"], "name": ["Aysel Quliyeva"],
+                  "email": ["aysel@example.az"], "phone": ["+994 70 111 22 33"]}).to_parquet(
+        world / "customers.parquet")
+    run = make_run(tmp_path, "r1", started="2025-03-14T10:00:00+00:00", dataset=str(world),
+                   extra_headline=("note", "call Aysel Quliyeva (C77000001) on 070 111 22 33"))
+    html = render.build_index(run).read_text(encoding="utf-8")
+    for secret in ("Aysel Quliyeva", "C77000001", "070 111 22 33"):
+        assert secret not in html
+    assert privacy.mask_value("Aysel Quliyeva") in html
+
+
+@pytest.mark.parametrize(("lang", "label", "value", "number", "date", "heading"), [
+    ("en", "Weakest link: During the sale", "Checkout", "12.5", "March 14, 2025", "REPORT RUN"),
+    ("tr", "En zayıf halka: Satış sırasında", "Kasa hizmeti", "12,5", "14 Mart 2025",
+     "RAPOR ÇALIŞTIRMASI"),
+    ("az", "Ən zəif halqa: Satış zamanı", "Kassa xidməti", "12,5", "14 mart 2025",
+     "HESABAT İCRASI"),
+])
+def test_index_in_each_language(tmp_path, lang, label, value, number, date, heading):
+    run = make_run(tmp_path, "r1", started="2025-03-14T10:00:00+00:00")
+    index = render.build_index(run, language=lang)
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    assert soup.h1.get_text().startswith(heading)  # dotted and dotless capitals
+    [row] = cells(index, "jobs")
+    assert f"{label}: {value}" in row[2]
+    assert f"NPS: {number}" in row[2]
+    assert date in soup.get_text()
+    assert cells(index, "digest")[0][1] == value  # touchpoint name from the catalog
