@@ -1,7 +1,31 @@
-"""One exception family for the whole library.
+"""One exception family for the whole library, and the rule for which one to raise.
+
+Core layer: imports only the standard library.
 
 Every message says what is wrong *and* how to fix it; data errors name the
 file, the column, the rule and up to five offending rows.
+
+Which exception each kind of failure raises
+-------------------------------------------
+=====================  =====================================================================
+``DataError``          Input data breaks a contract or cannot be read: a file, a table, a
+                       column (missing columns included, whatever module notices), a value,
+                       an encoding, a mapping file's content about the data.
+``ParameterError``     What a person asked for is invalid: notebook parameters, function
+                       arguments out of their declared choices, batch files (their schema,
+                       names, paths, grids), CLI options. All problems listed at once.
+``CatalogError``       The touchpoint catalog itself is invalid (unknown parent, cycle,
+                       missing names), or ids are not in it.
+``EstimationError``    The data are valid but a statistic cannot be computed from them
+                       (too few cases, a singular design, no variation): say why and what to
+                       change.
+``ExecutionError``     Running a notebook or a batch failed (a kernel died, a job timed out,
+                       rendering failed); third-party exceptions (papermill, nbclient, jupyter)
+                       are caught by type and re-raised as this, with the cause chained.
+=====================  =====================================================================
+
+Raise the most specific one; never a bare ``CxError`` and never a third-party
+exception through a public function.
 """
 
 from __future__ import annotations
@@ -10,7 +34,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CatalogError", "CxError", "DataError", "EstimationError", "ParameterError"]
+__all__ = [
+    "CatalogError", "CxError", "DataError", "EstimationError", "ExecutionError", "ParameterError",
+]
 
 
 class CxError(Exception):
@@ -77,6 +103,10 @@ class ParameterError(CxError):
 
 class EstimationError(CxError):
     """A statistic cannot be computed from the data given (say why, and what to change)."""
+
+
+class ExecutionError(CxError):
+    """Running a notebook, a kernel or a batch job failed (the cause is chained)."""
 
 
 def _first_rows(rows: Any, limit: int = 5) -> list[str]:
