@@ -48,6 +48,10 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "weighting": ("cxlib.analysis.weighting", None),
     "drivers": ("cxlib.analysis.drivers", None),
     "innovation": ("cxlib.analysis.innovation", None),
+    "customers": ("cxlib.analysis.customers", None),
+    "profitability": ("cxlib.analysis.profitability", None),
+    "service": ("cxlib.analysis.service", None),
+    "clv": ("cxlib.analysis.clv", None),
     # recording and sharing what a notebook found
     "Results": ("cxlib.share.results", "Results"),
     "results": ("cxlib.share.results", None),

@@ -18,7 +18,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "synth": ("cxlib.data.synth", "main", "generate the synthetic CX world with planted truth"),
     "run": ("cxlib.run.batch", "main", "run a batch of notebooks over a parameter grid"),
     "report": ("cxlib.run.batch", "report_main", "run the default batch (batches/default.yml)"),
-    "store": ("cxlib.data.store", "main", "build the partitioned processed store of responses"),
+    "render": ("cxlib.share.render", "main", "render an executed notebook: manager brief, PDF"),
+    "store": ("cxlib.data.datasets", "store_main",
+              "build the partitioned processed store of responses"),
+    "map": ("cxlib.data.mapdraft", "main", "draft a mapping and catalog from a survey export"),
+    "check": ("cxlib.data.check", "main", "load a dataset and report what the notebooks will see"),
+    "datasets": ("cxlib.data.check", "datasets_main", "list the datasets notebooks accept"),
+    "survey": ("cxlib.share.survey", "main", "write a questionnaire (XLSForm, HTML), its mapping"),
 }
 
 

@@ -93,8 +93,8 @@ class DataError(CxError):
 class ParameterError(CxError):
     """Notebook or batch parameters are invalid (all problems listed at once)."""
 
-    def __init__(self, problems: Iterable[str], *, source: str | None = None) -> None:
-        self.problems = list(problems)
+    def __init__(self, problems: Iterable[str] | str, *, source: str | None = None) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
         head = f"{len(self.problems)} parameter problem(s)"
         if source:
             head += f" in {source}"

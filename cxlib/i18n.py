@@ -9,6 +9,14 @@ locale (``tr_TR``: 12.345,68 and %26; ``az_AZ``: 12.345,68); :func:`upper`,
 :func:`lower` and :func:`title` apply the Turkish and Azerbaijani dotted and
 dotless i (i ↔ İ, ı ↔ I), which Python's ``str.upper`` gets wrong
 ("istanbul".upper() gives "ISTANBUL", Turkish wants "İSTANBUL").
+
+The catalog is YAML rather than gettext ``.po`` files: one line per message
+holds all three languages side by side, so a missing translation shows in
+review, analysts adding a notebook need no compile step, and what ``msgfmt
+--check`` would catch is caught by the test that renders every notebook's
+brief in tr and az: every look-up without a translation is recorded
+(:func:`untranslated`). Babel still does what gettext cannot: numbers,
+percentages, currency and dates by locale.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import yaml
 from cxlib.errors import CxError
 
 __all__ = ["LANGUAGES", "format_date", "format_number", "format_percent", "format_signed",
-           "lower", "phrase", "t", "title", "upper"]
+           "has", "lower", "phrase", "reset_untranslated", "t", "title", "untranslated", "upper"]
 
 LANGUAGES = ("en", "tr", "az")
 LOCALES = {"en": "en", "tr": "tr_TR", "az": "az_AZ"}
@@ -42,12 +50,31 @@ def _messages() -> dict[str, dict[str, str]]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+#: (kind, text, language) looked up without a translation since the last
+#: :func:`reset_untranslated` (kind "message": a key of messages.yml, "phrase": a
+#: piece of an English phrase that phrases.yml lacks).
+_UNTRANSLATED: set[tuple[str, str, str]] = set()
+
+
+def untranslated() -> set[tuple[str, str, str]]:
+    """What was looked up in tr/az without a translation (a copy)."""
+    return set(_UNTRANSLATED)
+
+
+def reset_untranslated() -> None:
+    """Forget the record of untranslated look-ups (tests)."""
+    _UNTRANSLATED.clear()
+
+
 def t(key: str, lang: str = "en") -> str:
     """The label ``key`` in ``lang`` (falls back to English, then to the key)."""
     entry = _messages().get(key)
     if entry is None:
+        _UNTRANSLATED.add(("message", key, _check(lang)))
         return key
-    return entry.get(_check(lang)) or entry.get("en") or key
+    if not entry.get(_check(lang)):
+        _UNTRANSLATED.add(("message", key, lang))
+    return entry.get(lang) or entry.get("en") or key
 
 
 def has(key: str) -> bool:
@@ -73,15 +100,48 @@ def phrase(text: str, lang: str = "en") -> str:
     """
     if _check(lang) == "en" or not text:
         return text
-    whole = _phrases().get(text.strip().casefold())
-    if whole and whole.get(lang):
-        return whole[lang]
+    whole = _lookup(text, lang)
+    if whole is not None:
+        return whole
     parts = _PIECES.split(text)
     out = []
     for part in parts:
-        entry = _phrases().get(part.strip().casefold()) if part.strip() else None
-        out.append(entry[lang] if entry and entry.get(lang) else part)
+        found = _lookup(part, lang) if part.strip() else None
+        if found is not None:
+            out.append(part[:len(part) - len(part.lstrip())] + found
+                       + part[len(part.rstrip()):])
+            continue
+        if _WORDS.search(part) and not _KEPT.search(part):
+            _UNTRANSLATED.add(("phrase", part.strip(), lang))
+        out.append(part)
     return "".join(out)
+
+
+#: A piece with an English word in it (three letters or more) ...
+_WORDS = re.compile(r"[A-Za-z]{3,}")
+#: ... that is not a reference, a formula or a name kept as it is (a year or an
+#: "et al." marks a reference: "Benjamini & Hochberg (1995)").
+_KEPT = re.compile(r"\b(1[89]|20)\d\d\b|et al\.|&")
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _lookup(text: str, lang: str) -> str | None:
+    """``text`` in ``lang`` from phrases.yml: exactly, else with its numbers as ``{n}``
+    (``"seed {n}"`` translates ``"seed 1"``; the numbers are put back in order)."""
+    key = text.strip().casefold()
+    entry = _phrases().get(key)
+    if entry and entry.get(lang):
+        return entry[lang]
+    numbers = _NUMBER.findall(key)
+    if not numbers:
+        return None
+    entry = _phrases().get(_NUMBER.sub("{n}", key))
+    if not entry or not entry.get(lang):
+        return None
+    it = iter(numbers)
+    return re.sub(r"\{n\}", lambda _: next(it, "?"), entry[lang])
 
 
 def upper(s: str, lang: str = "en") -> str:

@@ -43,18 +43,17 @@ from scipy import stats
 
 from cxlib import config
 from cxlib.analysis.satisfaction import (
-    _ident,
-    _lit,
-    _no_metric,
-    _query,
-    _require,
-    _values,
     box_thresholds,
     cell_statistics,
     higher_is_better,
+    no_metric_error,
+    query,
     relation,
-    t_interval,
+    require_columns,
+    values_table,
 )
+from cxlib.analysis.stats import benjamini_hochberg, holm, nps_variance, t_interval
+from cxlib.data.duck import quote_ident, quote_literal
 from cxlib.errors import EstimationError
 from cxlib.methods import note_method
 
@@ -109,12 +108,9 @@ def _tests(a: dict[str, np.ndarray], b: dict[str, np.ndarray], statistic: str,
             se = np.sqrt(pa * (1 - pa) / na_ + pb * (1 - pb) / nb_)
             est, ref, half = pa, pb, z * se
         elif statistic == "nps":
-            def parts(d: dict[str, np.ndarray], n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                pp, pdt = d["npro"] / n, d["ndet"] / n
-                return pp - pdt, pp + pdt - (pp - pdt) ** 2
-
-            ea, va = parts(a, na_)
-            eb, vb = parts(b, nb_)
+            # per-respondent variances p_P + p_D - (p_P - p_D)^2 of each group (Rocks 2016)
+            ea, va = nps_variance(a["npro"], a["ndet"], na_)
+            eb, vb = nps_variance(b["npro"], b["ndet"], nb_)
             se = np.sqrt(va / na_ + vb / nb_)
             p = np.where(se > 0, 2 * stats.norm.sf(np.abs(ea - eb) / np.where(se > 0, se, 1)),
                          1.0)
@@ -334,15 +330,11 @@ def adjust_fdr(*tables: pd.DataFrame, alpha: float = 0.05,
     report in one family: an analyst reads them as one list of "significant
     moves", so the false discovery rate is controlled over that list.
     """
-    from statsmodels.stats.multitest import multipletests
-
     tables = [t.copy() for t in tables]
     p = np.concatenate([t["p_value"].to_numpy(float) if len(t) else np.array([])
                         for t in tables])
-    q = np.full(len(p), np.nan)
+    q = benjamini_hochberg(p)
     ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
     start = 0
     for t in tables:
         t["q_value"] = q[start:start + len(t)]
@@ -437,30 +429,6 @@ def report_moves(
     return Moves(segments, periods, significant_moves(*both, alpha=alpha))
 
 
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values.
-
-    Notes
-    -----
-    Sort ascending, p̃_(i) = max_{j <= i} min(1, (m − j + 1) p_(j)). Equal to
-    statsmodels' ``multipletests(p, method="holm")[1]`` (tested); written out
-    because that function runs a full garbage collection on every call
-    (about 0.2 s in a notebook kernel), once per report and per simulation.
-
-    References
-    ----------
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
-    Scandinavian Journal of Statistics 6(2), 65–70.
-    """
-    p = np.asarray(p, float)
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
-    out = np.empty(m)
-    out[order] = adj
-    return out
-
-
 #: Columns of :func:`weakest_links` (also of its empty result).
 WEAKEST_COLUMNS = [
     "stage", "stage_mean", "stage_low", "stage_high", "n_stage", "n_touchpoints", "candidate",
@@ -543,7 +511,7 @@ def weakest_links(
     min_base = config.MIN_BASE if min_base is None else min_base
     hib = higher_is_better(metric)
     rel = relation(responses)
-    _require(rel, [respondent], "weakest links")
+    require_columns(rel, [respondent], "weakest links")
     tp = cell_statistics(rel, metric=metric, statistics=["mean"])
     frame = catalog.frame.set_index("touchpoint_id")
     tp = tp[tp["unit"].isin(frame.index)].copy()
@@ -563,12 +531,12 @@ def weakest_links(
     stages = list(catalog.stages)
     mapping = [(t, stages.index(st), int(t in picks[st]["eligible"]), int(t == picks[st]["cand"]))
                for t, st in frame["stage"].items()]
-    m = _values(mapping, ["touchpoint_id", "stage", "elig", "cand"])
+    m = values_table(mapping, ["touchpoint_id", "stage", "elig", "cand"])
     sql = f"""
-        WITH a AS (SELECT t.stage, src.{_ident(respondent)} AS rid, CAST(score AS DOUBLE) AS x,
+        WITH a AS (SELECT t.stage, src.{quote_ident(respondent)} AS rid, CAST(score AS DOUBLE) AS x,
                           t.elig, t.cand
                    FROM src JOIN {m} ON src.touchpoint_id = t.touchpoint_id
-                   WHERE src.metric = {_lit(metric)}),
+                   WHERE src.metric = {quote_literal(metric)}),
              r AS (SELECT stage, rid, avg(x) AS xs, sum(x * elig) AS se, sum(elig) AS ce,
                           sum(x * cand) AS sc, sum(cand) AS cc
                    FROM a GROUP BY stage, rid),
@@ -580,9 +548,9 @@ def weakest_links(
         SELECT stage, count(*) AS n_stage, sum(xs) AS sx, sum(xs * xs) AS sxx,
                count(d) AS n_d, sum(d) AS sd, sum(d * d) AS sdd, sum(o) AS so
         FROM d GROUP BY stage"""
-    st = _query(rel, sql)
+    st = query(rel, sql)
     if st.empty:
-        raise _no_metric(rel, metric)
+        raise no_metric_error(rel, metric)
     st["stage"] = [stages[int(i)] for i in st["stage"]]
     st = st.set_index("stage")
     by_unit = tp.set_index("unit")

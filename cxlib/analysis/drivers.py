@@ -1,5 +1,11 @@
 """Key drivers: which touchpoints move satisfaction, loyalty and money.
 
+This module holds the driver matrix (answers → one row per respondent) and
+:func:`driver_analysis` (importance with bootstrap intervals and rank stability);
+the decompositions and correlation moments are in :mod:`cxlib.analysis.importance`,
+the importance–performance matrix and the margin per point in
+:mod:`cxlib.analysis.driver_value` (all re-exported here).
+
 Relative importance of touchpoint scores for an outcome (overall satisfaction,
 likelihood to recommend, promoter yes/no, retention), two ways:
 
@@ -58,18 +64,32 @@ within strata or of whole clusters (Rao & Wu 1988), which is not done here.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
-from itertools import combinations
-from math import factorial
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cxlib.errors import EstimationError, ParameterError
+from cxlib.analysis.driver_value import QUADRANTS, importance_performance, margin_per_point
+from cxlib.analysis.filters import filter_rows
+from cxlib.analysis.importance import (
+    MAX_EXACT_DRIVERS,
+    METHODS,
+    MIN_BOOT,
+    POLICIES,
+    Moments,
+    analysis_rows,
+    check_corr,
+    correlation_matrix,
+    lmg,
+    relative_weights,
+    subset_r2,
+)
+from cxlib.analysis.stats import bootstrap_counts, check_n_boot
+from cxlib.data.duck import check_columns
+from cxlib.errors import DataError, EstimationError
 from cxlib.methods import note_method
 
 __all__ = [
@@ -77,7 +97,9 @@ __all__ = [
     "MIN_BOOT",
     "OUTCOMES",
     "POLICIES",
+    "QUADRANTS",
     "DriverResult",
+    "Moments",
     "attach_margin",
     "build_matrix",
     "correlation_matrix",
@@ -92,14 +114,6 @@ __all__ = [
     "select_drivers",
     "subset_r2",
 ]
-
-POLICIES = ("listwise", "pairwise", "available")
-#: Largest number of drivers for the exact Shapley decomposition (see module notes).
-MAX_EXACT_DRIVERS = 20
-#: Bootstrap resamples the key-driver issue requires for reported intervals.
-MIN_BOOT = 200
-#: Smallest number of respondents behind one pairwise correlation.
-MIN_PAIR_N = 3
 
 
 # --------------------------------------------------------------------------- data
@@ -142,6 +156,8 @@ def driver_matrix(
         are never taken for drivers) and ``attrs["metric"]`` their metric.
     """
     tp, om = outcome
+    check_columns(responses, ["touchpoint_id", "metric", "score", respondent, *keep,
+                              *([weight] if weight else [])], what="driver matrix: column")
     dr = responses[responses["metric"] == metric]
     if drivers is not None:
         missing = sorted(set(drivers) - set(dr["touchpoint_id"]))
@@ -256,25 +272,16 @@ def _resolve(catalog: Any, spec: str, *, level: str, available: Sequence[str] | 
 def filter_segment(responses: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
     """Rows of one segment (``column == value``, compared as text); ``column=""`` = all.
 
+    The notebooks' ``filter_column`` / ``filter_value``
+    (:func:`cxlib.analysis.filters.filter_rows` on the responses).
+
     Raises
     ------
     ParameterError
         The column is not in the data, or the value is not present in it (the
         values present are listed).
     """
-    if not column:
-        return responses
-    if column not in responses.columns:
-        raise ParameterError([f"segment_column {column!r} is not a column of the responses; "
-                              f"columns: {list(responses.columns)}"], source="segment filter")
-    text = responses[column].astype("string")
-    keep = text == str(value)
-    if not keep.any():
-        values = sorted(text.dropna().unique().tolist())
-        shown = values[:20] + (["..."] if len(values) > 20 else [])
-        raise ParameterError([f"segment_value {value!r} is not present in column {column!r}; "
-                              f"values present: {shown}"], source="segment filter")
-    return responses[keep.fillna(False).to_numpy(bool)]
+    return filter_rows(responses, column, value, table="responses")
 
 
 def build_matrix(
@@ -298,8 +305,8 @@ def build_matrix(
     tp, metric, transform = OUTCOMES[outcome]
     data = responses
     if weight and weight not in responses.columns:
-        raise ParameterError([f"weight column {weight!r} is not in the responses; columns: "
-                              f"{list(responses.columns)}"], source="driver matrix")
+        raise DataError(f"weight column {weight!r} is not in the responses; columns: "
+                        f"{list(responses.columns)}", column=weight, rule="required column")
     if level == "top":
         frame = catalog.frame
         top = dict(zip(frame["touchpoint_id"], frame["top_level_id"], strict=True))
@@ -333,6 +340,9 @@ def attach_margin(mat: pd.DataFrame, orders: pd.DataFrame, customers: pd.DataFra
                   *, group: str | Sequence[str] | None = "branch_id") -> pd.DataFrame:
     """Add each respondent's total order margin (0 when no orders) and, from
     ``customers``, the ``group`` column(s) (for within-group money estimates)."""
+    check_columns(orders, ["customer_id", "margin"], what="attach_margin: orders column")
+    check_columns(mat, ["customer_id"], what="attach_margin: driver matrix column (build it "
+                  "with keep=['customer_id'])")
     out = mat.copy()
     total = orders.groupby("customer_id")["margin"].sum()
     out["margin"] = out["customer_id"].map(total).fillna(0.0)
@@ -342,254 +352,6 @@ def attach_margin(mat: pd.DataFrame, orders: pd.DataFrame, customers: pd.DataFra
             out[g] = out["customer_id"].map(customers.set_index("customer_id")[g])
     out.attrs = dict(mat.attrs)
     return out
-
-
-# --------------------------------------------------------------------------- maths
-def _weighted_corr(x: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """Pearson correlation matrix of the columns of complete ``x`` (optionally weighted)."""
-    mom = _Moments(x, w, "listwise")
-    return mom.corr(mom.w)
-
-
-class _Moments:
-    """Weighted (co)variances of one analysis sample under a missing-data policy.
-
-    ``x`` is n×q with the outcome last (no NaN in the outcome); ``cov(v)`` and
-    ``corr(v)`` take per-row weights ``v`` (survey weight × bootstrap count),
-    so a bootstrap resample never copies rows. Every moment is a weighted
-    mean (divisor Σv), the convention of ``numpy.cov(aweights=, ddof=0)``.
-    """
-
-    #: Below this share of missing cells, pairwise sums are computed as complete
-    #: sums minus sparse corrections over the missing cells (same numbers, faster).
-    SPARSE_MISSING_MAX = 0.3
-
-    def __init__(self, x: np.ndarray, w: np.ndarray | None, policy: str,
-                 sparse: bool | None = None) -> None:
-        self.policy = policy
-        self.n, self.q = x.shape
-        self.w = np.ones(self.n) if w is None else np.asarray(w, float)
-        nan = np.isnan(x)
-        self.x0 = np.where(nan, 0.0, x)
-        # transposed copies are kept contiguous: X'(X*v) is then twice as fast
-        if policy == "pairwise":
-            self.m = (~nan).astype(float)
-            self.x0_t = np.ascontiguousarray(self.x0.T)
-            self.sparse = (nan.mean() <= self.SPARSE_MISSING_MAX) if sparse is None else sparse
-            if self.sparse:  # the rows with a missing cell, and their indicator
-                self.holes = np.flatnonzero(nan.any(axis=1))
-                self.nan_f = nan[self.holes].astype(float)
-                self.nan_ft = np.ascontiguousarray(self.nan_f.T)
-            else:
-                self.stack_t = np.ascontiguousarray(
-                    np.hstack([self.m, self.x0, self.x0**2]).T)
-        elif policy == "available":
-            self.m = (~nan).astype(float)
-            self.nan = nan
-        else:
-            if nan.any():
-                raise EstimationError("internal: listwise data with missing values")
-            self.xa = np.column_stack([x, np.ones(self.n)])
-            self.xa_t = np.ascontiguousarray(self.xa.T)
-
-    def pair_counts(self) -> np.ndarray:
-        """Respondents behind each entry of the matrix (unweighted)."""
-        if self.policy == "pairwise":
-            return self.m.T @ self.m
-        return np.full((self.q, self.q), float(self.n))
-
-    def drawn_pairs(self, v: np.ndarray) -> np.ndarray:
-        """Respondents with weight v > 0 behind each entry (a resample's base sizes)."""
-        d = (v > 0).astype(float)[:, None]
-        if self.policy == "pairwise":
-            return self.m.T @ (self.m * d)
-        return np.full((self.q, self.q), float(d.sum()))
-
-    def cov(self, v: np.ndarray) -> np.ndarray:
-        if self.policy == "pairwise":
-            # wsum[j,k] = Σ v m_j m_k, s1[j,k] = Σ v m_j m_k x_j, s2[j,k] = Σ v m_j m_k x_j²
-            xv = self.x0 * v[:, None]
-            prod = self.x0_t @ xv
-            if self.sparse:  # Σ over pairs = Σ over all − Σ over rows missing k (+ both)
-                h, vh = self.holes, v[self.holes]
-                xvh = xv[h]
-                miss_v = self.nan_ft @ vh
-                both_missing = self.nan_ft @ (self.nan_f * vh[:, None])
-                wsum = v.sum() - miss_v[:, None] - miss_v[None, :] + both_missing
-                s1 = xv.sum(0)[:, None] - (self.nan_ft @ xvh).T
-                s2 = (self.x0 * xv).sum(0)[:, None] - (self.nan_ft @ (self.x0[h] * xvh)).T
-            else:
-                a = self.stack_t @ (self.m * v[:, None])
-                q = self.q
-                wsum, s1, s2 = a[:q], a[q:2 * q], a[2 * q:]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mj, mk = s1 / wsum, s1.T / wsum
-                cov = prod / wsum - mj * mk
-                self._var_pairs = (s2 / wsum - mj**2, s2.T / wsum - mk**2)
-            return cov
-        if self.policy == "available":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mu = ((self.x0 * v[:, None]).sum(0) / (self.m * v[:, None]).sum(0))
-            xa = np.column_stack([np.where(self.nan, mu, self.x0), np.ones(self.n)])
-            s = xa.T @ (xa * v[:, None])
-        else:
-            s = self.xa_t @ (self.xa * v[:, None])
-        tot = s[-1, -1]
-        mu = s[:-1, -1] / tot
-        return s[:-1, :-1] / tot - np.outer(mu, mu)
-
-    def corr(self, v: np.ndarray) -> np.ndarray:
-        cov = self.cov(v)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if self.policy == "pairwise":
-                vj, vk = self._var_pairs
-                out = cov / np.sqrt(vj * vk)
-            else:
-                d = np.sqrt(np.diag(cov))
-                out = cov / np.outer(d, d)
-        np.fill_diagonal(out, 1.0)
-        return out
-
-
-def correlation_matrix(
-    mat: pd.DataFrame,
-    *,
-    drivers: Sequence[str],
-    policy: str = "listwise",
-    weight: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Correlation matrix of drivers and outcome under a missing-data policy.
-
-    Returns
-    -------
-    corr : DataFrame
-        (p+1)×(p+1), drivers then ``outcome``.
-    n_pairs : DataFrame
-        Respondents behind each correlation (all equal except under ``"pairwise"``).
-
-    Notes
-    -----
-    Weighted Pearson correlation r_jk = Σ w (x_j − x̄_j)(x_k − x̄_k) /
-    √(Σ w (x_j − x̄_j)² Σ w (x_k − x̄_k)²) with weighted means; under
-    ``"pairwise"`` every sum, mean and variance runs over the respondents who
-    answered both j and k; under ``"available"`` missing scores are first
-    replaced by the driver's weighted mean.
-    """
-    data = _analysis_rows(mat, list(drivers), policy, weight)
-    mom = _Moments(data.x, data.w, policy)
-    names = [*drivers, "outcome"]
-    return (pd.DataFrame(mom.corr(mom.w), index=names, columns=names),
-            pd.DataFrame(mom.pair_counts(), index=names, columns=names))
-
-
-def subset_r2(corr: np.ndarray) -> np.ndarray:
-    """R² of the outcome on every subset of drivers, from a correlation matrix.
-
-    ``corr`` is (p+1)×(p+1) with the outcome LAST. Returns an array ``v`` of
-    length 2^p where ``v[mask]`` is the R² of the drivers whose bits are set in
-    ``mask`` (``v[0] = 0``): R²(S) = r_S' R_SS⁻¹ r_S.
-    """
-    p = corr.shape[0] - 1
-    rxx, rxy = corr[:p, :p], corr[:p, p]
-    v = np.zeros(1 << p)
-    for subsets, masks in _subsets(p):
-        a = rxx[subsets[:, :, None], subsets[:, None, :]]
-        b = rxy[subsets]
-        try:
-            sol = np.linalg.solve(a, b[..., None])[..., 0]
-        except np.linalg.LinAlgError as exc:
-            raise EstimationError(
-                "drivers are perfectly collinear; drop a duplicated touchpoint"
-            ) from exc
-        v[masks] = np.einsum("ij,ij->i", b, sol)
-    return v
-
-
-@lru_cache(maxsize=4)
-def _subsets(p: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """All subsets of range(p) grouped by size: (index array, bit masks)."""
-    out = []
-    for k in range(1, p + 1):
-        subsets = np.array(list(combinations(range(p), k)))
-        out.append((subsets, (1 << subsets).sum(axis=1)))
-    return out
-
-
-@lru_cache(maxsize=4)
-def _sizes(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bit counts of every mask of p bits, and the Shapley weight of each size."""
-    masks = np.arange(1 << p)
-    sizes = np.zeros(1 << p, np.int64)
-    for j in range(p):
-        sizes += (masks >> j) & 1
-    wts = np.array([factorial(s) * factorial(p - s - 1) / factorial(p) for s in range(p)])
-    return sizes, wts
-
-
-def _shapley_from_v(v: np.ndarray, p: int) -> np.ndarray:
-    sizes, wts = _sizes(p)
-    masks = np.arange(1 << p)
-    out = np.empty(p)
-    for j in range(p):
-        without = masks[(masks >> j) & 1 == 0]
-        out[j] = np.sum(wts[sizes[without]] * (v[without | (1 << j)] - v[without]))
-    return out
-
-
-def lmg(corr: np.ndarray) -> np.ndarray:
-    """Exact Shapley (LMG) shares of R² from a correlation matrix (outcome last).
-
-    Notes
-    -----
-    .. math:: \\phi_j = \\sum_{S \\subseteq P \\setminus \\{j\\}}
-              \\frac{|S|!\\,(p-|S|-1)!}{p!} [R^2(S \\cup j) - R^2(S)]
-
-    The shares sum to the full-model R². Cost: 2^p subset regressions
-    (see the module notes for timings); at most :data:`MAX_EXACT_DRIVERS`.
-
-    References
-    ----------
-    Lindeman, Merenda & Gold (1980), Introduction to Bivariate and Multivariate
-    Analysis; Grömping (2006), "Relative importance for linear regression in R:
-    the package relaimpo", Journal of Statistical Software 17(1).
-    """
-    p = corr.shape[0] - 1
-    if p > MAX_EXACT_DRIVERS:
-        raise EstimationError(
-            f"exact Shapley needs 2^p subsets: {p} drivers is too many (max "
-            f"{MAX_EXACT_DRIVERS}); choose the drivers of one stage or a list, or use "
-            f"method='relative_weights'"
-        )
-    return _shapley_from_v(subset_r2(corr), p)
-
-
-def relative_weights(corr: np.ndarray) -> np.ndarray:
-    """Johnson's (2000) relative weights from a correlation matrix (outcome last).
-
-    Notes
-    -----
-    With R_xx = V Λ V', let Λ^{1/2} = V diag(√λ) V' (symmetric square root).
-    β = (Λ^{1/2})⁻¹ r_xy are the coefficients of the outcome on the orthogonal
-    counterparts Z of the drivers; the raw weight of driver j is
-    ε_j = Σ_k (Λ^{1/2})_{jk}² β_k². The weights sum to R².
-
-    References
-    ----------
-    Johnson, J. W. (2000). A heuristic method for estimating the relative weight
-    of predictor variables in multiple regression. Multivariate Behavioral
-    Research, 35(1), 1–19.
-    """
-    p = corr.shape[0] - 1
-    rxx, rxy = corr[:p, :p], corr[:p, p]
-    evals, evecs = np.linalg.eigh(rxx)
-    if evals.min() <= 1e-12:
-        raise EstimationError("drivers are perfectly collinear; drop a duplicated touchpoint")
-    lam = evecs @ np.diag(np.sqrt(evals)) @ evecs.T
-    beta = np.linalg.solve(lam, rxy)
-    return (lam**2) @ (beta**2)
-
-
-_METHODS = {"shapley": lmg, "relative_weights": relative_weights}
 
 
 # --------------------------------------------------------------------------- result
@@ -657,108 +419,6 @@ class DriverResult:
 
     def __repr__(self) -> str:
         return self.summary()
-
-
-@dataclass
-class _Rows:
-    x: np.ndarray
-    w: np.ndarray | None
-    index: pd.Index
-    n_total: int
-    n_missing_outcome: int
-    n_answered: np.ndarray
-    n_outcome: int
-
-
-def _check_weight(mat: pd.DataFrame, weight: str | None) -> None:
-    if not weight:
-        return
-    if weight not in mat.columns:
-        raise ParameterError([f"weight column {weight!r} is not in the driver matrix; columns: "
-                              f"{list(mat.columns)}"], source="key drivers")
-    w = pd.to_numeric(mat[weight], errors="coerce")
-    bad = mat.loc[~(np.isfinite(w) & (w > 0)), [weight]]
-    if len(bad):
-        raise ParameterError([f"weight column {weight!r} must be positive and finite; "
-                              f"{len(bad)} rows are not, e.g. {bad.head(5).to_dict('index')}"],
-                             source="key drivers")
-
-
-def _analysis_rows(mat: pd.DataFrame, drivers: list[str], policy: str,
-                   weight: str | None) -> _Rows:
-    if policy not in POLICIES:
-        raise EstimationError(f"unknown missing-data policy {policy!r}; one of {POLICIES}")
-    absent = [c for c in [*drivers, "outcome"] if c not in mat.columns]
-    if absent:
-        raise EstimationError(f"columns {absent} are not in the driver matrix; columns: "
-                              f"{list(mat.columns)}")
-    _check_weight(mat, weight)
-    data = mat[[*drivers, "outcome"]].astype(float)
-    has_y = data["outcome"].notna().to_numpy()
-    data = data[has_y]
-    n_answered = data[drivers].notna().sum().to_numpy()
-    if policy == "listwise":
-        data = data.dropna()
-    elif policy == "pairwise":
-        data = data[data[drivers].notna().any(axis=1)]
-    w = mat.loc[data.index, weight].to_numpy(float) if weight else None
-    if len(data) < len(drivers) + 3:
-        raise EstimationError(
-            f"only {len(data)} usable respondents for {len(drivers)} drivers under the "
-            f"{policy!r} policy; use policy='pairwise' or 'available', or fewer drivers"
-        )
-    return _Rows(x=data.to_numpy(), w=w, index=data.index, n_total=len(mat),
-                 n_missing_outcome=int((~has_y).sum()), n_answered=n_answered,
-                 n_outcome=int(has_y.sum()))
-
-
-def _check_corr(corr: np.ndarray, names: list[str], policy: str,
-                pairs: Callable[[], np.ndarray] | None, where: str = "") -> float:
-    """Finite, positive semi-definite, not collinear; returns the smallest eigenvalue.
-
-    ``pairs`` computes the pair counts, only when a correlation is undefined.
-    """
-    if not np.isfinite(corr).all():
-        if pairs is not None:
-            pairs = pairs()
-            low = [(j, k) for j, k in np.argwhere(pairs < MIN_PAIR_N) if j < k]
-            if low:
-                shown = "; ".join(f"{names[j]!r} and {names[k]!r} were answered together by "
-                                  f"{int(pairs[j, k])}" for j, k in low[:5])
-                raise EstimationError(
-                    f"{shown} respondents{where}; a pairwise correlation needs "
-                    f"{MIN_PAIR_N}: drop one of each pair or use policy='available'")
-        raise EstimationError(f"a correlation is undefined{where} (a driver or the outcome does "
-                              "not vary); drop constant drivers")
-    eig = float(np.linalg.eigvalsh(corr).min())
-    if eig < -1e-10:
-        raise EstimationError(
-            f"the {policy} correlation matrix{where} is not positive semi-definite (smallest "
-            f"eigenvalue {eig:.4g}): its correlations come from different respondents and do "
-            f"not fit together, so Shapley values and relative weights would be meaningless. "
-            f"Use policy='listwise' or 'available', or drop drivers answered by few "
-            f"respondents")
-    p = corr.shape[0] - 1
-    if float(np.linalg.eigvalsh(corr[:p, :p]).min()) <= 1e-10:
-        raise EstimationError(f"drivers are perfectly collinear{where}; drop a duplicated "
-                              "touchpoint")
-    return eig
-
-
-def _bootstrap_counts(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Times each respondent is drawn in one uniform resample of size n."""
-    return np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-
-
-def _check_boot(n_boot: int) -> None:
-    if int(n_boot) < 1:
-        raise EstimationError(f"n_boot={n_boot}: need at least 1 bootstrap resample (the "
-                              f"key-driver analysis requires at least {MIN_BOOT} for reported "
-                              "intervals and rank stability)")
-    if int(n_boot) < MIN_BOOT:
-        warnings.warn(f"n_boot={n_boot} < {MIN_BOOT}: the key-driver analysis requires at least "
-                      f"{MIN_BOOT} bootstrap resamples for reported intervals and rank "
-                      "stability; use these only for a quick look", UserWarning, stacklevel=3)
 
 
 def _coefficients(mat: pd.DataFrame, drivers: list[str], weight: str | None, alpha: float,
@@ -876,30 +536,30 @@ def driver_analysis(
     """
     from cxlib.data.schemas import HIGHER_IS_BETTER
 
-    if method not in _METHODS:
-        raise EstimationError(f"unknown method {method!r}; one of {sorted(_METHODS)}")
+    if method not in METHODS:
+        raise EstimationError(f"unknown method {method!r}; one of {sorted(METHODS)}")
     drivers = _default_drivers(mat) if drivers is None else list(drivers)
     if not drivers:
         raise EstimationError("no drivers to analyse")
     if method == "shapley" and len(drivers) > MAX_EXACT_DRIVERS:
         lmg(np.eye(len(drivers) + 1))  # raises with the explanation
-    _check_boot(n_boot)
-    rows = _analysis_rows(mat, drivers, policy, weight)
+    check_n_boot(n_boot, minimum=MIN_BOOT, what="the key-driver analysis")
+    rows = analysis_rows(mat, drivers, policy, weight)
     names = [*drivers, "outcome"]
-    mom = _Moments(rows.x, rows.w, policy)
+    mom = Moments(rows.x, rows.w, policy)
     pairs = mom.pair_counts()
     corr0 = mom.corr(mom.w)
-    eig = _check_corr(corr0, names, policy, lambda: pairs)
-    fn = _METHODS[method]
+    eig = check_corr(corr0, names, policy, lambda: pairs)
+    fn = METHODS[method]
     point = fn(corr0)
     r2 = float(point.sum())
     rng = np.random.default_rng(seed)
     n, p = rows.x.shape[0], len(drivers)
     draws = np.empty((n_boot, p))
     for b in range(n_boot):
-        v = _bootstrap_counts(rng, n) * mom.w
+        v = bootstrap_counts(rng, n) * mom.w
         c = mom.corr(v)
-        _check_corr(c, names, policy, partial(mom.drawn_pairs, v),
+        check_corr(c, names, policy, partial(mom.drawn_pairs, v),
                     where=f" in bootstrap resample {b + 1}")
         draws[b] = fn(c)
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2], axis=0)
@@ -948,277 +608,3 @@ def driver_analysis(
                               "seed": seed, "metric": mat.attrs.get("metric", "csat")})
 
 
-# ------------------------------------------------------------------ performance
-QUADRANTS = {
-    (True, False): "fix first",
-    (True, True): "keep up",
-    (False, False): "low priority",
-    (False, True): "possible overkill",
-}
-
-
-def importance_performance(
-    result: DriverResult,
-    mat: pd.DataFrame,
-    *,
-    weight: str | None = "result",
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Importance–performance matrix: importance vs mean score per driver.
-
-    Parameters
-    ----------
-    result
-        From :func:`driver_analysis`.
-    mat
-        The driver matrix it was computed from.
-    weight
-        Survey-weight column for the performance means; ``"result"`` (default)
-        takes the one the importances used, None for unweighted.
-    alpha
-        1 − confidence level of the performance interval.
-
-    Returns
-    -------
-    DataFrame
-        driver, importance, imp_low, imp_high (bootstrap interval), performance
-        (mean score of those who answered, weighted when asked), perf_low,
-        perf_high (t interval), n_performance, higher_is_better,
-        importance_split, performance_split (where the quadrants split) and
-        quadrant ("fix first", "keep up", "low priority", "possible overkill").
-
-    Notes
-    -----
-    Quadrants split at the **mean** importance (R²/p) and the **mean**
-    performance of the drivers shown (Martilla & James 1977); a driver on a
-    split counts as high. "High performance" means a good score, i.e. a low
-    one for a lower-is-better metric (CES). Performance interval: mean ± t_{n−1}
-    s/√n; with weights, the weighted mean with the linearised standard error
-    se² = n/(n−1) Σ w_i² (x_i − x̄_w)² / (Σ w_i)² (Cochran 1977, ratio
-    estimator), which equals s²/n for equal weights.
-
-    References
-    ----------
-    Martilla & James (1977), "Importance-performance analysis", Journal of
-    Marketing 41(1); Cochran (1977), Sampling Techniques, 3rd ed., §6.
-    """
-    from scipy import stats
-
-    from cxlib.data.schemas import HIGHER_IS_BETTER
-
-    if weight == "result":
-        weight = result.meta.get("weight")
-    higher = HIGHER_IS_BETTER.get(result.meta.get("metric", "csat"), True)
-    t = result.tidy()
-    rows = []
-    for r in t.itertuples():
-        s = mat[r.driver]
-        ok = s.notna()
-        x = s[ok].to_numpy(float)
-        nn = len(x)
-        if weight:
-            w = mat.loc[ok, weight].to_numpy(float)
-            m = float(w @ x / w.sum())
-            se = float(np.sqrt(nn / (nn - 1) * np.sum(w**2 * (x - m) ** 2)) / w.sum())
-        else:
-            m, se = float(x.mean()), float(x.std(ddof=1) / np.sqrt(nn))
-        q = stats.t.ppf(1 - alpha / 2, nn - 1)
-        rows.append({"driver": r.driver, "importance": r.importance, "imp_low": r.ci_low,
-                     "imp_high": r.ci_high, "performance": m, "perf_low": m - q * se,
-                     "perf_high": m + q * se, "n_performance": nn})
-    ipa = pd.DataFrame(rows)
-    imp_split, perf_split = float(ipa["importance"].mean()), float(ipa["performance"].mean())
-    hi_imp = ipa["importance"] >= imp_split
-    hi_perf = ipa["performance"] >= perf_split if higher else ipa["performance"] <= perf_split
-    ipa["higher_is_better"] = higher
-    ipa["importance_split"] = imp_split
-    ipa["performance_split"] = perf_split
-    ipa["quadrant"] = [QUADRANTS[(a, b)] for a, b in zip(hi_imp, hi_perf, strict=True)]
-    note_method("Importance-performance matrix", "quadrants split at the means",
-                reference="Martilla & James (1977)", weights=weight or "none",
-                interval="t interval of the mean score" + (" (linearised, weighted)"
-                                                           if weight else ""))
-    return ipa
-
-
-# ------------------------------------------------------------------------ money
-def _cells(mat: pd.DataFrame, group: list[str]) -> np.ndarray:
-    if not group:
-        return np.zeros(len(mat), np.int64)
-    return mat.groupby(group, sort=True, dropna=True).ngroup().to_numpy()
-
-
-def _within_slope(y: np.ndarray, x: np.ndarray, cell: np.ndarray, v: np.ndarray) -> float:
-    """Weighted slope of y on x after removing cell means (fixed-effects / FWL)."""
-    k = int(cell.max()) + 1
-    sv = np.bincount(cell, weights=v, minlength=k)
-    sx = np.bincount(cell, weights=v * x, minlength=k)
-    sy = np.bincount(cell, weights=v * y, minlength=k)
-    ok = sv > 0
-    sxy = v @ (x * y) - np.sum(sx[ok] * sy[ok] / sv[ok])
-    sxx = v @ (x * x) - np.sum(sx[ok] ** 2 / sv[ok])
-    return float(sxy / sxx) if sxx > 0 else np.nan
-
-
-def margin_per_point(
-    mat: pd.DataFrame,
-    *,
-    drivers: Sequence[str],
-    margin: str = "margin",
-    group: str | Sequence[str] | None = None,
-    policy: str = "pairwise",
-    weight: str | None = None,
-    n_boot: int = MIN_BOOT,
-    seed: int = 1,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Margin value of one point of satisfaction at each touchpoint, with an interval.
-
-    A chain of two regressions on respondents joined to their margin:
-
-    1. margin on overall satisfaction within ``group`` cells (e.g. branch ×
-       segment, by demeaning): a = margin per point of overall satisfaction,
-       from **every** respondent with the outcome and a margin;
-    2. overall satisfaction on the driver scores: b_j = overall points per
-       point at touchpoint j, from the covariance matrix of the respondents
-       with the outcome under ``policy`` (``"pairwise"``: b = S_xx⁻¹ s_xy
-       with pair-complete covariances, consistent when answers are missing
-       completely at random; ``"listwise"``: complete cases, = OLS).
-
-    Value per point at j = a × b_j. a and b_j come from the same respondents,
-    so the interval is a **joint** percentile bootstrap: each resample draws
-    respondents uniformly (seeded), recomputes a (with its own cell means) and
-    every b_j, and takes the product.
-
-    Parameters
-    ----------
-    mat
-        Driver matrix with the ``margin`` column (:func:`attach_margin`) and
-        the ``group`` columns.
-    drivers
-        Driver columns.
-    margin
-        Margin column (per respondent, e.g. 24-month margin).
-    group
-        Column(s) within whose cells a is estimated (fixed effects), e.g.
-        ``["branch_id", "segment"]``: what differs between branches or
-        segments in both margin and satisfaction is not counted.
-    policy
-        ``"pairwise"`` or ``"listwise"`` for b (mean imputation would bias
-        the slopes toward zero, so ``"available"`` is refused).
-    weight
-        Optional survey-weight column.
-    n_boot, seed, alpha
-        Bootstrap resamples (at least 200), seed, 1 − confidence level.
-
-    Returns
-    -------
-    DataFrame
-        One row per driver, highest value first: driver, overall_per_point
-        (b_j), overall_per_point_low, overall_per_point_high,
-        margin_per_overall_point (a), margin_per_overall_point_low,
-        margin_per_overall_point_high, margin_per_point (a·b_j), se (bootstrap
-        SD of a·b_j), ci_low, ci_high (percentile), priority (1 = largest
-        expected margin gain per point), priority_stability (share of resamples
-        giving the driver the same priority), n_margin (respondents behind a),
-        n_driver (respondents with the outcome who answered the driver), n
-        (respondents with the outcome, resampled).
-
-    Notes
-    -----
-    a = Σ v (m − m̄_c)(o − ō_c) / Σ v (o − ō_c)² (c = cell, v = weight), the
-    within estimator (Frisch–Waugh–Lovell: = OLS of margin on overall and
-    cell dummies). b = S_xx⁻¹ s_xy with the weighted covariances of
-    :func:`correlation_matrix`'s conventions.
-
-    References
-    ----------
-    Rust, Zahorik & Keiningham (1995), "Return on Quality (ROQ)", Journal of
-    Marketing 59(2): satisfaction → retention → margin chains; Efron &
-    Tibshirani (1993), ch. 13.
-    """
-    if policy not in ("pairwise", "listwise"):
-        raise EstimationError(f"margin_per_point needs policy 'pairwise' or 'listwise', not "
-                              f"{policy!r}: mean imputation biases the slopes toward zero")
-    drivers = list(drivers)
-    groups = [group] if isinstance(group, str) else list(group or [])
-    absent = [c for c in [margin, *groups] if c not in mat.columns]
-    if absent:
-        raise EstimationError(f"columns {absent} are not in the matrix (attach_margin adds "
-                              f"margin and group columns); columns: {list(mat.columns)}")
-    _check_boot(n_boot)
-    _check_weight(mat, weight)
-    absent = [c for c in [*drivers, "outcome"] if c not in mat.columns]
-    if absent:
-        raise EstimationError(f"columns {absent} are not in the driver matrix")
-    sub = mat[mat["outcome"].notna()]
-    x = sub[[*drivers, "outcome"]].to_numpy(float)
-    w = sub[weight].to_numpy(float) if weight else np.ones(len(sub))
-    complete = ~np.isnan(x).any(axis=1)
-    if policy == "listwise":
-        # incomplete rows stay in the resampling frame (they carry a) with zero weight in b
-        mom = _Moments(np.where(np.isnan(x), 0.0, x), w, "listwise")
-        bmask = complete.astype(float)
-    else:
-        mom = _Moments(x, w, "pairwise")
-        bmask = np.ones(len(sub))
-    cell = _cells(sub, groups)
-    has_a = sub[margin].notna().to_numpy() & (cell >= 0)
-    ya = sub[margin].to_numpy(float)[has_a]
-    xa = sub["outcome"].to_numpy(float)[has_a]
-    ca = cell[has_a]
-    names = [*drivers, "outcome"]
-    p = len(drivers)
-    n_b = int(complete.sum()) if policy == "listwise" else len(sub)
-    if has_a.sum() < 3 or n_b < p + 3:
-        raise EstimationError(f"too few respondents for the margin chain: {int(has_a.sum())} "
-                              f"with a margin, {n_b} for {p} drivers under {policy!r}")
-
-    def chain(v: np.ndarray, where: str = "") -> tuple[float, np.ndarray]:
-        a = _within_slope(ya, xa, ca, v[has_a])
-        vb = v * bmask
-        cov = mom.cov(vb)
-        sd = np.sqrt(np.diag(cov))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = cov / np.outer(sd, sd)
-        _check_corr(corr, names, policy, partial(mom.drawn_pairs, vb), where)
-        b = np.linalg.solve(cov[:p, :p], cov[:p, p])
-        return a, b
-
-    pairs = mom.drawn_pairs(mom.w * bmask)
-    a0, b0 = chain(mom.w)
-    if not np.isfinite(a0):
-        raise EstimationError("overall satisfaction does not vary within the group cells; "
-                              "use a coarser group")
-    rng = np.random.default_rng(seed)
-    n = len(sub)
-    da, db = np.empty(n_boot), np.empty((n_boot, p))
-    for i in range(n_boot):
-        da[i], db[i] = chain(_bootstrap_counts(rng, n) * mom.w,
-                             where=f" in bootstrap resample {i + 1}")
-    prod = da[:, None] * db
-    q = [alpha / 2, 1 - alpha / 2]
-    val = a0 * b0
-    order = np.argsort(-val, kind="stable")
-    prio = np.empty(p, int)
-    prio[order] = np.arange(1, p + 1)
-    bprio = np.argsort(np.argsort(-prod, axis=1, kind="stable"), axis=1) + 1
-    out = pd.DataFrame({
-        "driver": drivers, "overall_per_point": b0,
-        "overall_per_point_low": np.quantile(db, q[0], axis=0),
-        "overall_per_point_high": np.quantile(db, q[1], axis=0),
-        "margin_per_overall_point": a0,
-        "margin_per_overall_point_low": float(np.quantile(da, q[0])),
-        "margin_per_overall_point_high": float(np.quantile(da, q[1])),
-        "margin_per_point": val, "se": prod.std(axis=0, ddof=1),
-        "ci_low": np.quantile(prod, q[0], axis=0), "ci_high": np.quantile(prod, q[1], axis=0),
-        "priority": prio, "priority_stability": (bprio == prio).mean(axis=0),
-        "n_margin": int(has_a.sum()), "n_driver": pairs[:p, p].astype(int), "n": n,
-    }).sort_values("priority").reset_index(drop=True)
-    note_method("Margin value of a satisfaction point",
-                "margin~overall within group cells × overall~drivers, joint percentile "
-                "bootstrap of the product",
-                reference="Rust, Zahorik & Keiningham (1995)", n=n,
-                n_margin=int(has_a.sum()), missing=policy, weights=weight or "none",
-                group=groups, interval=f"{n_boot} uniform resamples, seed {seed}")
-    return out

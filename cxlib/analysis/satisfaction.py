@@ -53,17 +53,25 @@ respondent there and no per-respondent step is needed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cxlib import config
+from cxlib.analysis.stats import (
+    kish_n_eff,
+    mean_ci,
+    nps_ci,
+    nps_interval,
+    t_interval,
+    wilson_ci,
+    wilson_interval,
+)
+from cxlib.data.duck import check_columns, connection, quote_ident, quote_literal
 from cxlib.data.schemas import HIGHER_IS_BETTER
-from cxlib.errors import DataError, EstimationError
+from cxlib.errors import EstimationError
 from cxlib.methods import note_method
 
 if TYPE_CHECKING:
@@ -80,12 +88,18 @@ __all__ = [
     "higher_is_better",
     "kish_n_eff",
     "mean_ci",
+    "no_metric_error",
     "nps_ci",
+    "nps_interval",
+    "query",
     "relation",
+    "require_columns",
     "resolve_column",
     "summarize",
     "t_interval",
+    "values_table",
     "wilson_ci",
+    "wilson_interval",
 ]
 
 LEVELS = ("touchpoint", "parent", "stage", "journey")
@@ -93,117 +107,6 @@ STATISTICS = ("mean", "top2", "bottom", "nps")
 PERIODS = {"month": "M", "quarter": "Q", "half": "half", "year": "Y"}
 #: Sufficient statistics of a cell (see :func:`cell_statistics`).
 SUMS = ("sw", "sw2", "swx", "swx2", "swt", "swt2", "swb", "swb2", "swp", "swq")
-
-
-# ---------------------------------------------------------------- formulas
-def kish_n_eff(w: np.ndarray) -> float:
-    """Kish's effective sample size (Σw)² / Σw² (= n without weights)."""
-    w = np.asarray(w, float)
-    return float(w.sum() ** 2 / (w**2).sum())
-
-
-def _wilson(p: Any, n: Any, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    p, n = np.asarray(p, float), np.asarray(n, float)
-    z = stats.norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        den = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / den
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / den
-        ok = n > 0
-        return np.where(ok, centre - half, np.nan), np.where(ok, centre + half, np.nan)
-
-
-def wilson_ci(p: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``p`` on ``n`` (effective) observations.
-
-    Notes
-    -----
-    (p + z²/2n ± z √(p(1−p)/n + z²/4n²)) / (1 + z²/n); NaN when n ≤ 0.
-
-    References
-    ----------
-    Wilson, E. B. (1927), JASA 22(158); Agresti & Coull (1998), Am. Stat. 52(2).
-    """
-    lo, hi = _wilson(p, n, alpha)
-    return (float(lo), float(hi))
-
-
-def t_interval(m: Any, v: Any, n_eff: Any, alpha: float = 0.05
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """t interval of a (weighted) mean from its ddof-0 variance and effective n.
-
-    Notes
-    -----
-    SE = √(v / (n_eff − 1)), df = n_eff − 1; NaN when n_eff ≤ 1 (one
-    respondent has no spread to estimate).
-    """
-    m, v, n_eff = (np.asarray(a, float) for a in (m, v, n_eff))
-    ok = n_eff > 1
-    df = np.where(ok, n_eff - 1, 1.0)
-    se = np.sqrt(np.maximum(v, 0.0) / df)
-    q = stats.t.ppf(1 - alpha / 2, df)
-    return np.where(ok, m - q * se, np.nan), np.where(ok, m + q * se, np.nan)
-
-
-def mean_ci(x: np.ndarray, w: np.ndarray | None = None,
-            alpha: float = 0.05) -> tuple[float, float, float, float]:
-    """Mean, t interval and n_eff; with weights the SE uses Kish's effective n.
-
-    Notes
-    -----
-    x̄_w = Σwx/Σw; v = Σw(x − x̄_w)²/Σw; SE = √(v / (n_eff − 1)); df = n_eff − 1.
-    Without weights this is the usual s/√n t interval. It equals statsmodels'
-    ``DescrStatsW(x, weights=w * n_eff / Σw).tconfint_mean()``.
-    """
-    x = np.asarray(x, float)
-    w = np.ones_like(x) if w is None else np.asarray(w, float)
-    n_eff = kish_n_eff(w)
-    m = float(np.sum(w * x) / w.sum())
-    v = float(np.sum(w * (x - m) ** 2) / w.sum())
-    lo, hi = t_interval(m, v, n_eff, alpha)
-    return m, float(lo), float(hi), n_eff
-
-
-def _nps(n_promoters: Any, n_detractors: Any, n: Any, alpha: float
-         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    npro, ndet, n = (np.asarray(a, float) for a in (n_promoters, n_detractors, n))
-    z = stats.norm.ppf(1 - alpha / 2)
-    ok = n > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        na = n + 3
-        pp, pd_ = (npro + 0.75) / na, (ndet + 0.75) / na
-        var = pp + pd_ - (pp - pd_) ** 2
-        centre, half = pp - pd_, z * np.sqrt(var / na)
-        est = np.where(ok, 100 * (npro - ndet) / n, np.nan)
-    lo = np.where(ok, np.clip(100 * (centre - half), -100.0, 100.0), np.nan)
-    hi = np.where(ok, np.clip(100 * (centre + half), -100.0, 100.0), np.nan)
-    return est, lo, hi
-
-
-def nps_ci(n_promoters: float, n_detractors: float, n: float,
-           alpha: float = 0.05) -> tuple[float, float, float]:
-    """NPS (×100) with the adjusted-Wald interval, clipped to [−100, 100].
-
-    Notes
-    -----
-    Add 3/4 of a promoter and 3/4 of a detractor (3 respondents in all, the
-    rest passives): p̃_P = (n_P + ¾)/(n + 3), p̃_D = (n_D + ¾)/(n + 3);
-    per-respondent variance p̃_P + p̃_D − (p̃_P − p̃_D)²; interval
-    (p̃_P − p̃_D) ± z √(var/(n + 3)), ×100, clipped to the possible range
-    [−100, 100]. The estimate returned is the plain NPS (n_P − n_D)/n × 100.
-
-    With n = 1 the interval is defined (the pseudo-observations keep the
-    variance positive) and very wide, e.g. one promoter gives NPS 100 with
-    [−49.8, 100]: read it with its base (it is flagged ``low_base``). With
-    n = 0 everything is NaN.
-
-    References
-    ----------
-    Rocks, B. (2016). Interval estimation for the "Net Promoter Score".
-    The American Statistician 70(4), 365–372.
-    """
-    est, lo, hi = _nps(n_promoters, n_detractors, n, alpha)
-    return (float(est), float(lo), float(hi))
 
 
 # ---------------------------------------------------------------- direction
@@ -240,29 +143,15 @@ def _box_sql(metric: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------- DuckDB plumbing
-def _lit(value: Any) -> str:
-    """A SQL literal (strings quoted and escaped)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, (bool, np.bool_)):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return repr(float(value)) if isinstance(value, (float, np.floating)) else str(int(value))
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _values(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> str:
-    """An inline VALUES table (small mapping tables such as the catalog)."""
-    body = ", ".join("(" + ", ".join(_lit(v) for v in r) + ")" for r in rows)
+def values_table(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> str:
+    """An inline VALUES table (small mapping tables such as the catalog), quoted by
+    :mod:`cxlib.data.duck` (names and values never pasted unquoted)."""
+    body = ", ".join("(" + ", ".join(quote_literal(v) for v in r) + ")" for r in rows)
+    names = ", ".join(map(quote_ident, columns))
     if not body:  # an empty table of the right shape
         body = "(" + ", ".join("NULL" for _ in columns) + ")"
-        return (f"(SELECT * FROM (VALUES {body}) AS v({', '.join(map(_ident, columns))}) "
-                "WHERE FALSE) AS t")
-    return f"(VALUES {body}) AS t({', '.join(map(_ident, columns))})"
+        return f"(SELECT * FROM (VALUES {body}) AS v({names}) WHERE FALSE) AS t"
+    return f"(VALUES {body}) AS t({names})"
 
 
 def relation(source: pd.DataFrame | duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
@@ -277,38 +166,25 @@ def relation(source: pd.DataFrame | duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyR
     if isinstance(source, duckdb.DuckDBPyRelation):
         return source
     if isinstance(source, pd.DataFrame):
-        return _connection().from_df(source)
+        return connection().from_df(source)
     raise EstimationError(f"responses must be a pandas DataFrame or a DuckDB relation, "
                           f"not {type(source).__name__}")
 
 
-_CON: list[Any] = []
-
-
-def _connection() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB connection per process for registered DataFrames
-    (opening one costs ~20 ms; a notebook makes dozens of calls)."""
-    import duckdb
-
-    if not _CON:
-        _CON.append(duckdb.connect(config={"threads": os.cpu_count() or 1}))
-    return _CON[0]
-
-
-def _query(rel: duckdb.DuckDBPyRelation, sql: str) -> pd.DataFrame:
+def query(rel: duckdb.DuckDBPyRelation, sql: str) -> pd.DataFrame:
+    """Run ``sql`` over ``rel`` (named ``src`` in the SQL) into a DataFrame."""
     return rel.query("src", sql).df()
 
 
-def _require(rel: duckdb.DuckDBPyRelation, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c and c not in rel.columns]
-    if missing:
-        raise DataError(f"{what}: columns {missing} are not in the responses "
-                        f"(columns: {list(rel.columns)})", column=missing[0],
-                        rule="required column")
+def require_columns(rel: duckdb.DuckDBPyRelation, columns: Iterable[str], what: str) -> None:
+    """A :class:`~cxlib.errors.DataError` (with "did you mean") unless the responses
+    have every one of ``columns`` (empty names are skipped)."""
+    check_columns(rel, [c for c in columns if c], what=f"{what}: column")
 
 
-def _no_metric(rel: duckdb.DuckDBPyRelation, metric: str) -> EstimationError:
-    present = _query(rel, "SELECT DISTINCT metric FROM src ORDER BY 1")["metric"].tolist()
+def no_metric_error(rel: duckdb.DuckDBPyRelation, metric: str) -> EstimationError:
+    """The error for a metric without answers, listing the metrics present."""
+    present = query(rel, "SELECT DISTINCT metric FROM src ORDER BY 1")["metric"].tolist()
     return EstimationError(f"no answers with metric {metric!r}; metrics present: {present}")
 
 
@@ -381,7 +257,7 @@ def _unit_join(level: str, catalog: Any) -> tuple[str, str, list[str] | None]:
         names = sorted(parents, key=list(frame["touchpoint_id"]).index)
         pairs = [(t, names.index(a)) for t, a in zip(anc["touchpoint_id"], anc["ancestor_id"],
                                                       strict=True)]
-    m = _values(pairs, ["touchpoint_id", "unit"])
+    m = values_table(pairs, ["touchpoint_id", "unit"])
     return "t.unit", f"JOIN {m} ON src.touchpoint_id = t.touchpoint_id", names
 
 
@@ -449,7 +325,7 @@ def cell_statistics(
     _check_period(period)
     by = [by] if isinstance(by, str) else list(by or [])
     rel = relation(source)
-    _require(rel, ["touchpoint_id", "metric", "score", "scale_min", "scale_max", *by,
+    require_columns(rel, ["touchpoint_id", "metric", "score", "scale_min", "scale_max", *by,
                    *([weight] if weight else []), *([respondent] if level != "touchpoint"
                                                     else []), *(["date"] if period else [])],
              "summary")
@@ -457,10 +333,10 @@ def cell_statistics(
     need = _needs(statistics, metric)
     top, bot = _box_sql(metric)
     ind = {"t": top, "b": bot, "p": "score >= 9", "q": "score <= 6"}
-    keys = [_ident(k) for k in by]
-    where = f"WHERE src.metric = {_lit(metric)}" + "".join(
+    keys = [quote_ident(k) for k in by]
+    where = f"WHERE src.metric = {quote_literal(metric)}" + "".join(
         f" AND src.{k} IS NOT NULL" for k in keys)
-    w = f"CAST(src.{_ident(weight)} AS DOUBLE)" if weight else None
+    w = f"CAST(src.{quote_ident(weight)} AS DOUBLE)" if weight else None
     if level == "touchpoint":
         # one answer = one respondent: sum the answers
         pcode = f", {_period_code_sql(period, 'src.date')} AS _pc" if period else ""
@@ -479,7 +355,7 @@ def cell_statistics(
                "GROUP BY ALL")
     else:
         pcode = f", {_period_code_sql(period, 'src.date')} AS _pc" if period else ""
-        rid = f"src.{_ident(respondent)}"
+        rid = f"src.{quote_ident(respondent)}"
         ind_cols = "".join(f", CAST({ind[c]} AS DOUBLE) AS {c}" for c in "tbpq" if c in need)
         rows = (f"SELECT {unit} AS unit{''.join(f', src.{k} AS {k}' for k in keys)}{pcode}, "
                 f"{rid} AS _rid, CAST(score AS DOUBLE) AS x{ind_cols}"
@@ -496,10 +372,10 @@ def cell_statistics(
         sql = (f"WITH a AS ({rows}), r AS (SELECT {group}, _rid, {per}, count(*) AS k FROM a "
                f"GROUP BY {group}, _rid) SELECT {group}, count(*) AS n, max(k) AS k_max"
                f"{''.join(', ' + a for a in aggs)} FROM r GROUP BY {group}")
-    cells = _query(rel, sql)
-    if cells.empty and _query(rel, f"SELECT count(*) AS c FROM src WHERE metric = "
-                                   f"{_lit(metric)}")["c"].iloc[0] == 0:
-        raise _no_metric(rel, metric)
+    cells = query(rel, sql)
+    if cells.empty and query(rel, f"SELECT count(*) AS c FROM src WHERE metric = "
+                                   f"{quote_literal(metric)}")["c"].iloc[0] == 0:
+        raise no_metric_error(rel, metric)
     if names is not None:
         cells["unit"] = np.asarray(names, dtype=object)[cells["unit"].to_numpy(int)]
     if period:
@@ -656,7 +532,7 @@ def _estimates(cells: pd.DataFrame, statistic: str, *, bernoulli: bool, weighted
         s, s2 = ("swt", "swt2") if statistic == "top2" else ("swb", "swb2")
         p = cells[s].to_numpy(float) / sw
         if bernoulli:
-            lo, hi = _wilson(p, n_eff, alpha)
+            lo, hi = wilson_interval(p, n_eff, alpha)
             return p, lo, hi, n_eff, "Wilson" + kish
         v = cells[s2].to_numpy(float) / sw - p**2
         lo, hi = t_interval(p, v, n_eff, alpha)
@@ -664,7 +540,7 @@ def _estimates(cells: pd.DataFrame, statistic: str, *, bernoulli: bool, weighted
     # nps
     pp = cells["swp"].to_numpy(float) / sw
     pdt = cells["swq"].to_numpy(float) / sw
-    est, lo, hi = _nps(pp * n_eff, pdt * n_eff, n_eff, alpha)
+    est, lo, hi = nps_interval(pp * n_eff, pdt * n_eff, n_eff, alpha)
     return est, lo, hi, n_eff, "adjusted Wald (Rocks 2016)" + kish
 
 
@@ -753,8 +629,8 @@ def distinct_values(source: pd.DataFrame | duckdb.DuckDBPyRelation, column: str)
     rel = relation(source)
     if column not in rel.columns:
         return []
-    c = _ident(column)
-    return _query(rel, f"SELECT DISTINCT {c} AS v FROM src WHERE {c} IS NOT NULL "
+    c = quote_ident(column)
+    return query(rel, f"SELECT DISTINCT {c} AS v FROM src WHERE {c} IS NOT NULL "
                        "ORDER BY 1")["v"].tolist()
 
 

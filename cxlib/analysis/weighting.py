@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from cxlib.errors import EstimationError
+from cxlib.errors import DataError, EstimationError
 from cxlib.methods import note_method
 
 __all__ = ["rake"]
@@ -92,7 +92,8 @@ def rake(
     sums = {}
     for col, m in margins.items():
         if col not in data:
-            raise EstimationError(f"margin column {col!r} is not in the data")
+            raise DataError(f"margin column {col!r} is not in the data; columns: "
+                            f"{list(map(str, data.columns))}", column=col, rule="required column")
         s = pd.Series(dict(m), dtype=float)
         if (s < 0).any():
             raise EstimationError(f"margin {col!r} has negative targets")

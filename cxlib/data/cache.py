@@ -35,7 +35,9 @@ __all__ = ["CODE_FILES", "CODE_VERSION", "cached", "code_digest", "content_key",
 CODE_VERSION = "2"
 #: Source files whose edits invalidate every cached table.
 CODE_FILES: tuple[Path, ...] = tuple(
-    Path(__file__).with_name(f) for f in ("loaders.py", "schemas.py", "wide.py", "cache.py")
+    Path(__file__).with_name(f) for f in ("encodings.py", "readers.py", "validate.py",
+                                          "schemas.py", "wide.py", "exports.py",
+                                          "cache.py")
 )
 _ATTRS_KEY = b"cx_attrs"
 _BLOCK = 1 << 20

@@ -19,7 +19,9 @@ naming the file and the touchpoint):
 
 * ``id``: snake_case (``[a-z][a-z0-9_]*``), unique, not a stage id and not the
   reserved ``"journey"`` (a whole-journey question in the responses).
-* ``names``: non-empty ``en``, ``tr`` and ``az`` names (catalog, stages, touchpoints).
+* ``names``: a non-empty ``en`` name (catalog, stages, touchpoints); ``tr`` and ``az``
+  may be left out: the English name is used and one :class:`UntranslatedNamesWarning`
+  per load lists everything still to translate.
 * ``stage``: one of the catalog's stages.  A sub-touchpoint **must lie in its
   parent's stage**; it may omit ``stage`` and inherit it.  Rationale: a
   roll-up to stage must count each answer once, and the journey map draws a
@@ -55,6 +57,7 @@ __all__ = [
     "LANGUAGES",
     "OWNERS",
     "Catalog",
+    "UntranslatedNamesWarning",
     "load_catalog",
     "rollup",
 ]
@@ -337,14 +340,23 @@ def _check_lang(lang: str) -> None:
         raise CatalogError(f"unsupported language {lang!r}; use one of {list(LANGUAGES)}")
 
 
-def _names_problems(names: Any, what: str) -> list[str]:
+class UntranslatedNamesWarning(UserWarning):
+    """Catalog names missing in some languages; the English name is shown instead."""
+
+
+def _names_problems(names: Any, what: str, untranslated: list[str] | None = None) -> list[str]:
     if not isinstance(names, dict):
         return [f"{what}: 'names' must be a mapping with {list(LANGUAGES)} names, got {names!r}"]
     out = []
     missing = [lang for lang in LANGUAGES
                if not isinstance(names.get(lang), str) or not names[lang].strip()]
-    if missing:
-        out.append(f"{what}: missing name in {missing} (give non-empty names in en, tr and az)")
+    if missing and untranslated is not None and "en" not in missing:
+        for lang in missing:  # the English name stands in; one warning lists them all
+            names[lang] = names["en"]
+        untranslated.append(f"{what} ({', '.join(missing)})")
+    elif missing:
+        out.append(f"{what}: missing name in {missing} (give non-empty names in en, tr and az; "
+                   "tr and az may be left out, en may not)")
     extra = [k for k in names if k not in LANGUAGES]
     if extra:
         out.append(f"{what}: unexpected key(s) {extra} in names (only {list(LANGUAGES)}); "
@@ -369,7 +381,8 @@ def _build(raw: Any, path: Path) -> Catalog:
         problems.append(f"'catalog' must be a short name string, got {cat_name!r}")
         cat_name = path.stem
     cat_names = raw.get("names") or {lang: cat_name for lang in LANGUAGES}
-    problems += _names_problems(cat_names, "catalog")
+    untranslated: list[str] = []
+    problems += _names_problems(cat_names, "catalog", untranslated)
 
     # ---- stages
     stages_raw = raw.get("stages")
@@ -389,7 +402,7 @@ def _build(raw: Any, path: Path) -> Catalog:
             continue
         if not _ID_RE.match(sid):
             problems.append(f"stage {sid!r}: id must be snake_case ([a-z][a-z0-9_]*)")
-        problems += _names_problems(st.get("names"), f"stage {sid!r}")
+        problems += _names_problems(st.get("names"), f"stage {sid!r}", untranslated)
         stage_ids.append(sid)
         stage_names[sid] = dict(st.get("names") or {})
 
@@ -418,7 +431,7 @@ def _build(raw: Any, path: Path) -> Catalog:
         extra = set(tp) - _TP_KEYS
         if extra:
             problems.append(f"{what}: unknown key(s) {sorted(extra)}; allowed: {sorted(_TP_KEYS)}")
-        problems += _names_problems(tp.get("names"), what)
+        problems += _names_problems(tp.get("names"), what, untranslated)
         owner = tp.get("owner", "own")
         if owner not in OWNERS:
             problems.append(f"{what}: unknown owner {owner!r}; use one of {list(OWNERS)}")
@@ -466,6 +479,13 @@ def _build(raw: Any, path: Path) -> Catalog:
             _resolve_stage(tid, items, problems)
     if problems:
         raise fail(problems)
+    if untranslated:
+        import warnings
+
+        warnings.warn(
+            f"touchpoint catalog {path}: {len(untranslated)} name(s) shown in English in "
+            f"other languages; to translate: {'; '.join(untranslated)}",
+            UntranslatedNamesWarning, stacklevel=4)
 
     # ---- frame in journey order
     children: dict[str, list[str]] = {}

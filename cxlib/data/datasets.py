@@ -10,12 +10,11 @@
 
 Tables load lazily on first access and are validated against their contract;
 the touchpoint ids of responses and contacts are checked against the dataset's
-catalog (:func:`cxlib.data.loaders.check_touchpoints`).
+catalog (:func:`cxlib.data.validate.check_touchpoints`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,10 +26,11 @@ import pandas as pd
 from cxlib import config
 from cxlib.errors import DataError
 
-__all__ = ["MAPPED", "TABLES", "World", "load", "mapped_datasets", "world_dir"]
+__all__ = ["MAPPED", "TABLES", "World", "load", "mapped_datasets", "store_main", "world_dir"]
 
 #: Tables a world may hold (each a contract of cxlib.data.schemas).
-TABLES = ("responses", "customers", "orders", "contacts", "employees", "innovations")
+TABLES = ("responses", "customers", "orders", "contacts", "employees", "innovations",
+          "payments", "relationships", "pulse")
 #: Tables whose touchpoint_id is checked against the catalog.
 _TOUCHPOINT_TABLES = ("responses", "contacts")
 
@@ -118,7 +118,8 @@ class World:
         return self._tables[name]
 
     def _load(self, name: str) -> pd.DataFrame | None:
-        from cxlib.data.loaders import read_table, validate
+        from cxlib.data.readers import read_table
+        from cxlib.data.validate import validate
 
         if self.mapping is not None:
             if name != "responses":
@@ -134,16 +135,18 @@ class World:
             return None
         df = validate(read_table(path), name, path=path)
         if name in _TOUCHPOINT_TABLES:
-            from cxlib.data.loaders import check_touchpoints
+            from cxlib.data.validate import check_touchpoints
 
             check_touchpoints(df, self.catalog, path=path)
         return df
 
     @property
     def truth(self) -> dict[str, Any] | None:
-        if self.folder is None or not (self.folder / "truth.json").exists():
+        if self.folder is None:
             return None
-        return json.loads((self.folder / "truth.json").read_text(encoding="utf-8"))
+        from cxlib.data.readers import read_truth
+
+        return read_truth(self.folder)
 
     def path(self, name: str) -> Path | None:
         """File (or folder of parts) of a table of a generated world."""
@@ -168,16 +171,15 @@ class World:
 
         filters = {k: v for k, v in filters.items() if v not in ("", None)}
         by = next(iter(filters), "segment")
+        from cxlib.data import duck
+
         if self.folder is not None and self.path("responses") is not None and not filters:
-            cols = store.source_columns(self.folder)
+            cols = store.source_columns(self)
             if by not in cols:  # nothing to slice by: one partition-less read
                 by = ""
-        rel = store.responses(self.folder if self.folder is not None else self.name,
-                              by=by, value=filters.pop(by, None))
+        rel = store.responses(self, by=by, value=filters.pop(by, None))
         for col, val in filters.items():
-            if col not in rel.columns:
-                raise DataError(f"cannot filter the responses on {col!r}: no such column",
-                                column=col, rule="filter column exists")
+            duck.check_column(rel, col, what="filter column")
             rel = rel.filter(store.equals(col, val))
         return rel
 
@@ -187,6 +189,9 @@ class World:
     contacts = property(lambda self: self.table("contacts"))
     employees = property(lambda self: self.table("employees"))
     innovations = property(lambda self: self.table("innovations"))
+    payments = property(lambda self: self.table("payments"))
+    relationships = property(lambda self: self.table("relationships"))
+    pulse = property(lambda self: self.table("pulse"))
 
 
 def world_dir(dataset: str | os.PathLike[str]) -> Path | None:
@@ -207,10 +212,35 @@ def load(dataset: str | os.PathLike[str] = "sample") -> World:
     folder = world_dir(name)
     assert folder is not None
     if not folder.is_dir():
-        hint = "run `make sample`" if name == "sample" else "generate it with `cx synth --out DIR`"
-        raise DataError(f"dataset {name!r} not found: {hint}", path=folder)
-    catalog = "retail"
-    truth = folder / "truth.json"
-    if truth.exists():
-        catalog = json.loads(truth.read_text(encoding="utf-8")).get("catalog", catalog)
+        from cxlib.data.check import suggest
+
+        hint = "run `make sample`" if name == "sample" else (
+            "a dataset is `sample`, the name of a mapping in data/mappings/ (draft one from "
+            "a survey export with `cx map EXPORT --name NAME`), or a world folder made by "
+            "`cx synth --out DIR`; `cx datasets` lists them")
+        near = suggest(name) if name != "sample" else ""
+        raise DataError(f"dataset {name!r} not found. {near + ' ' if near else ''}{hint}",
+                        path=folder)
+    from cxlib.data.readers import read_truth
+
+    truth = read_truth(folder) or {}
+    catalog = str(truth.get("catalog", "retail"))
     return World(name=name, folder=folder, catalog_name=catalog)
+
+
+def store_main(argv: list[str] | None = None) -> int:
+    """``cx store DATASET [--by COLUMN]``: build a dataset's partitioned store ahead of a batch."""
+    import argparse
+
+    from cxlib.data import store
+
+    ap = argparse.ArgumentParser(prog="cx store", description="Build the partitioned processed "
+                                 "store of a dataset's responses (cxlib.data.store).")
+    ap.add_argument("dataset", help='"sample" or a world folder')
+    ap.add_argument("--by", default="segment", help="partition column (default: segment)")
+    args = ap.parse_args(argv)
+    folder = store.ensure_store(load(args.dataset), args.by)
+    parts = sorted(p.name for p in (folder / "responses").iterdir())
+    print(f"{folder}: {len(parts)} partitions ({', '.join(parts[:8])}"
+          f"{', ...' if len(parts) > 8 else ''})")
+    return 0

@@ -5,7 +5,7 @@ Each schema lists the required columns; extra columns (segments such as
 Columns that hold personal data carry ``metadata={"personal": True}``:
 the managers' view of a report masks them (see :func:`personal_columns`).
 
-Use :func:`validate` (in :mod:`cxlib.data.loaders`) rather than calling
+Use :func:`validate` (in :mod:`cxlib.data.validate`) rather than calling
 ``schema.validate`` directly: it turns pandera's failure table into one
 :class:`cxlib.errors.DataError` naming the file, column, rule and rows.
 
@@ -19,7 +19,10 @@ Responses rules
     ``score`` lies within it; ``(response_id, touchpoint_id, metric)`` is unique
     (:data:`RESPONSE_KEY`); ``touchpoint_id`` is a touchpoint of the dataset's
     catalog or ``"journey"`` (checked when :mod:`cxlib.data.datasets` loads a world,
-    since the catalog is not part of the table).
+    since the catalog is not part of the table); ``date`` is not after today
+    (:data:`NOT_IN_FUTURE`). Before coercion, :func:`cxlib.data.validate.validate`
+    refuses what coercion would change silently: a fraction in a whole-number column
+    (scale bounds ``1.9``), an infinite number (``weight = inf``).
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from collections.abc import Callable
 import pandas as pd
 import pandera.pandas as pa
 
-__all__ = ["CONTACTS", "CUSTOMERS", "EMPLOYEES", "HIGHER_IS_BETTER", "INNOVATIONS", "JOURNEY",
-           "METRIC_ALLOWED_SCALES", "METRIC_SCALES", "ORDERS", "PERSONAL", "RESPONSES",
-           "RESPONSE_KEY", "SCALE_MATCHES_METRIC", "SCHEMAS", "SCORE_IN_SCALE",
+__all__ = ["CONTACTS", "CUSTOMERS", "DELIVERED_AFTER_ORDERED", "EMPLOYEES",
+           "HIGHER_IS_BETTER", "INNOVATIONS", "JOURNEY", "METRIC_ALLOWED_SCALES",
+           "METRIC_SCALES", "NOT_IN_FUTURE", "ORDERS", "ORDER_STATUSES", "PAYMENTS", "PERSONAL",
+           "PULSE", "RELATIONSHIPS", "RESPONSES", "RESPONSE_KEY", "SCALE_MATCHES_METRIC",
+           "SCHEMAS", "SCORE_IN_SCALE",
            "TABLE_CHECK_COLUMNS", "personal_columns"]
 
 JOURNEY = "journey"
@@ -69,7 +74,7 @@ PERSONAL = {"personal": True}
 
 #: Columns each table-level check reads, by check name, first = the column an
 #: error names (pandera reports a failing table-level check once per column of
-#: the row; cxlib.data.loaders merges those into one entry naming these columns).
+#: the row; cxlib.data.validate merges those into one entry naming these columns).
 TABLE_CHECK_COLUMNS: dict[str, tuple[str, ...]] = {}
 
 
@@ -110,16 +115,29 @@ SCORE_IN_SCALE = "score within [scale_min, scale_max]"
 SCALE_MATCHES_METRIC = "scale is one declared for the metric (schemas.METRIC_ALLOWED_SCALES)"
 #: Key of a response row: one answer per respondent, touchpoint and metric.
 RESPONSE_KEY = ("response_id", "touchpoint_id", "metric")
+#: Statuses of an order (commerce columns).
+ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled")
+DELIVERED_AFTER_ORDERED = "delivered_date on or after date"
 
 _str = pa.Column(str)
 _str_null = pa.Column(str, nullable=True)
 _date = pa.Column("datetime64[ns]", coerce=True)
 
+#: Answers cannot come from the future (a day of slack for time zones).
+NOT_IN_FUTURE = "date not after today"
+
+
+def _not_in_future(s: pd.Series) -> pd.Series:
+    today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+    return ~(pd.to_datetime(s, errors="coerce") > today)
+
+
 RESPONSES = pa.DataFrameSchema(
     {
         "response_id": pa.Column(str, nullable=False),
         "customer_id": pa.Column(str, nullable=False, metadata=PERSONAL),
-        "date": _date,
+        "date": pa.Column("datetime64[ns]", pa.Check(_not_in_future, name=NOT_IN_FUTURE),
+                          coerce=True),
         "touchpoint_id": pa.Column(str, nullable=False),
         "metric": pa.Column(str, pa.Check.isin(list(METRIC_SCALES)), nullable=False),
         "score": pa.Column(float, coerce=True, nullable=False),
@@ -140,7 +158,7 @@ RESPONSES = pa.DataFrameSchema(
     name="responses",
     description="Long-form survey responses: one row per respondent x touchpoint x metric. "
                 "touchpoint_id is checked against the dataset's catalog when a World loads "
-                "(cxlib.data.loaders.check_touchpoints).",
+                "(cxlib.data.validate.check_touchpoints).",
 )
 
 CUSTOMERS = pa.DataFrameSchema(
@@ -164,14 +182,30 @@ ORDERS = pa.DataFrameSchema(
         "order_id": pa.Column(str, unique=True),
         "customer_id": pa.Column(str, metadata=PERSONAL),
         "date": _date,
-        "revenue": pa.Column(float, coerce=True),
-        "cost": pa.Column(float, pa.Check.ge(0), coerce=True),
+        "revenue": pa.Column(float, pa.Check.ge(0), coerce=True),
+        # optional: real purchase histories (CDNOW) carry revenue only
+        "cost": pa.Column(float, pa.Check.ge(0), coerce=True, required=False),
         "margin": pa.Column(float, coerce=True, required=False),
+        # commerce columns (optional; cxlib.data.synth.commerce writes them)
+        "status": pa.Column(str, pa.Check.isin(list(ORDER_STATUSES)), required=False),
+        "channel_type": pa.Column(str, pa.Check.isin(["self_service", "assisted"]),
+                                  required=False),
+        "hour": pa.Column(int, pa.Check.in_range(0, 23), coerce=True, required=False),
+        "promised_date": pa.Column("datetime64[ns]", coerce=True, required=False),
+        "shipped_date": pa.Column("datetime64[ns]", coerce=True, nullable=True,
+                                  required=False),
+        "delivered_date": pa.Column("datetime64[ns]", coerce=True, nullable=True,
+                                    required=False),
+        "delivery_cost": pa.Column(float, pa.Check.ge(0), coerce=True, required=False),
+        "return_cost": pa.Column(float, pa.Check.ge(0), coerce=True, required=False),
     },
     checks=[
         _table_check("margin = revenue - cost", ("margin", "revenue", "cost"),
                      lambda df: ~((_num(df["margin"]) - (_num(df["revenue"])
                                                           - _num(df["cost"]))).abs() >= 1e-6)),
+        _table_check(DELIVERED_AFTER_ORDERED, ("delivered_date", "date"),
+                     lambda df: ~(pd.to_datetime(df["delivered_date"], errors="coerce")
+                                  < pd.to_datetime(df["date"], errors="coerce").dt.normalize())),
     ],
     strict=False,
     name="orders",
@@ -185,6 +219,7 @@ CONTACTS = pa.DataFrameSchema(
         "channel": _str,
         "direction": pa.Column(str, pa.Check.isin(["proactive", "inbound"])),
         "touchpoint_id": _str_null,
+        "complaint": pa.Column(bool, coerce=True, required=False),
     },
     strict=False,
     name="contacts",
@@ -219,6 +254,53 @@ INNOVATIONS = pa.DataFrameSchema(
     description="One row per innovation x unit that got it, with its start date and costs.",
 )
 
+PAYMENTS = pa.DataFrameSchema(
+    {
+        "payment_id": pa.Column(str, unique=True),
+        "order_id": _str,
+        "customer_id": pa.Column(str, metadata=PERSONAL),
+        "method": _str,
+        "amount": pa.Column(float, pa.Check.ge(0), coerce=True),
+        "due_date": _date,
+        "paid_date": pa.Column("datetime64[ns]", coerce=True, nullable=True),
+    },
+    strict=False,
+    name="payments",
+    description="One row per payment of an order: method, amount, due date and paid date "
+                "(empty = not paid yet). Every order_id must be an order of the dataset "
+                "(cxlib.data.integrity.check_references).",
+)
+
+RELATIONSHIPS = pa.DataFrameSchema(
+    {
+        "customer_id": pa.Column(str, metadata=PERSONAL),
+        "specialist_id": _str,
+        "start_date": _date,
+        "end_date": pa.Column("datetime64[ns]", coerce=True, nullable=True),
+    },
+    checks=[_table_check("end_date >= start_date", ("end_date", "start_date"),
+                         lambda df: ~(pd.to_datetime(df["end_date"])
+                                      < pd.to_datetime(df["start_date"])))],
+    unique=["customer_id", "start_date"],
+    strict=False,
+    name="relationships",
+    description="Customer-specialist relationships: who served the customer from when to "
+                "when (end_date empty = current); a new row is a specialist change.",
+)
+
+PULSE = pa.DataFrameSchema(
+    {
+        "employee_id": _str,
+        "quarter_start": _date,
+        "score": pa.Column(float, pa.Check.in_range(1, 5), coerce=True),
+    },
+    unique=["employee_id", "quarter_start"],
+    strict=False,
+    name="pulse",
+    description="Quarterly pulse survey of staff: one satisfaction score (1-5) per employee "
+                "and quarter.",
+)
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "responses": RESPONSES,
     "customers": CUSTOMERS,
@@ -226,6 +308,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "contacts": CONTACTS,
     "employees": EMPLOYEES,
     "innovations": INNOVATIONS,
+    "payments": PAYMENTS,
+    "relationships": RELATIONSHIPS,
+    "pulse": PULSE,
 }
 
 

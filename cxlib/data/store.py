@@ -15,54 +15,88 @@ responses contract when the store is built, so reading a slice needs no
 further validation. Building is atomic (a temporary folder
 renamed into place) and locked, so parallel jobs wait for one builder.
 
-``cx store DATASET [--by segment]`` builds it ahead of a batch.
+Every function takes a *loaded* dataset (a :class:`cxlib.data.datasets.World`) or
+a world folder path, never a dataset name: the caller resolves the name once
+(``datasets.load``), and this module does not import :mod:`cxlib.data.datasets`
+(the dependency is one-way). No SQL here is built from a path or an unchecked
+name: paths are bound values or file lists (:mod:`cxlib.data.duck`), column
+names are checked against the real columns and quoted.
+
+``cx store DATASET [--by segment]`` (:func:`cxlib.data.datasets.store_main`)
+builds it ahead of a batch.
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cxlib import config
+from cxlib.data import duck
+from cxlib.data.readers import read_truth
 from cxlib.errors import DataError
-from cxlib.io import atomic_dir, file_digest, write_json_atomic
+from cxlib.io import atomic_dir, file_digest, guard_write, write_json_atomic
 
-__all__ = ["ensure_store", "ensure_valid", "equals", "main", "responses", "source_columns",
-           "store_path"]
+__all__ = ["STORE_VERSION", "WorldLike", "ensure_store", "ensure_valid", "equals",
+           "responses", "source_columns", "store_path"]
 
 #: Bump when the layout of the store changes.
 STORE_VERSION = "2"
-_CON: Any = None
+#: What the functions here take: a loaded dataset (``datasets.World``) or a world folder.
+WorldLike = Any
 
 
-def _con() -> Any:
-    global _CON
-    if _CON is None:
-        import duckdb
+@dataclass
+class _Source:
+    """A world's responses as the store sees them (resolved once per call)."""
 
-        _CON = duckdb.connect()
-        _CON.execute(f"SET threads TO {os.cpu_count() or 1}")
-    return _CON
+    label: str
+    folder: Path | None
+    src: Path | None  # responses.parquet or a responses/ folder of parts
+    world: Any  # the loaded World, when one was given
+
+    @property
+    def catalog(self) -> Any:
+        if self.world is not None:
+            return self.world.catalog
+        from cxlib.data.catalog import load_catalog
+
+        truth = read_truth(self.folder) if self.folder is not None else None
+        return load_catalog(str((truth or {}).get("catalog", "retail")))
 
 
-def _source(dataset: str | os.PathLike[str]) -> Path:
-    from cxlib.data import datasets
+def _resolve(world: WorldLike) -> _Source:
+    if hasattr(world, "path") and hasattr(world, "catalog"):  # a loaded datasets.World
+        folder = getattr(world, "folder", None)
+        return _Source(label=str(getattr(world, "name", folder)), folder=folder,
+                       src=world.path("responses"), world=world)
+    if not isinstance(world, str | os.PathLike):
+        raise DataError(f"the store takes a loaded dataset (cxlib.load_dataset(name)) or a "
+                        f"world folder path, not {type(world).__name__}")
+    folder = Path(world)
+    for src in (folder / "responses.parquet", folder / "responses"):
+        if src.exists():
+            return _Source(label=str(folder), folder=folder, src=src, world=None)
+    raise DataError("not a world folder: no responses.parquet or responses/ in it. The store "
+                    "takes a loaded dataset (cxlib.load_dataset(name)) or the folder of a "
+                    "generated world (cx synth --out DIR), never a dataset name",
+                    path=folder, rule="a world folder")
 
-    world = datasets.load(dataset)
-    path = world.path("responses")
-    if path is None:
-        raise DataError(f"dataset {str(dataset)!r} has no responses file to store "
-                        "(the store is built from a generated or processed world folder)")
-    return path
+
+def _need_file(s: _Source) -> Path:
+    if s.src is None:
+        raise DataError(f"dataset {s.label!r} has no responses file to store (the store is "
+                        "built from a generated or processed world folder)")
+    return s.src
 
 
 def _files(src: Path) -> list[Path]:
-    return sorted(p for p in src.rglob("*.parquet")) if src.is_dir() else [src]
+    return [Path(f) for f in duck.parquet_files(src)]
 
 
 def _stats(src: Path) -> list[list[Any]]:
@@ -73,26 +107,39 @@ def _digest(src: Path) -> str:
     return file_digest(_files(src), salt=STORE_VERSION)
 
 
-def store_path(dataset: str | os.PathLike[str], by: str = "segment") -> Path:
-    """Folder of the store for a dataset's responses partitioned ``by`` a column."""
-    src = _source(dataset)
+def _store_path(src: Path, by: str) -> Path:
+    if not by or by.startswith(".") or set(by) & set("/\\\0"):
+        raise DataError(f"cannot partition by {by!r}: a column name without '/', '\\' or a "
+                        "leading '.' is needed (it names a folder of the store)",
+                        column=by, rule="partition column is a plain name")
     tag = hashlib.sha1(str(src.resolve()).encode()).hexdigest()[:10]
     name = src.parent.name if src.name in ("responses", "responses.parquet") else src.stem
     return Path(config.PROCESSED_DIR) / "store" / f"{name}-{tag}" / f"by-{by}"
 
 
+def store_path(world: WorldLike, by: str = "segment") -> Path:
+    """Folder of the store for a world's responses partitioned ``by`` a column."""
+    return _store_path(_need_file(_resolve(world)), by)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A store's own record; None (rebuild) when it is missing or unreadable."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
 def _fresh(folder: Path, src: Path, by: str) -> bool:
-    meta = folder / "store.json"
-    if not meta.exists():
-        return False
-    info = json.loads(meta.read_text(encoding="utf-8"))
-    if info.get("version") != STORE_VERSION or info.get("by") != by:
+    info = _read_json(folder / "store.json")
+    if info is None or info.get("version") != STORE_VERSION or info.get("by") != by:
         return False
     if info.get("files") == _stats(src):
         return True
     if info.get("sha256") == _digest(src):  # touched, not changed: refresh the stat record
         info["files"] = _stats(src)
-        _write_json(meta, info)
+        _write_json(folder / "store.json", info)
         return True
     return False
 
@@ -101,21 +148,20 @@ def _write_json(path: Path, data: Any) -> None:
     write_json_atomic(path, data, indent=1)
 
 
-def _validate_source(dataset: str | os.PathLike[str], src: Path) -> int:
+def _validate_source(s: _Source, src: Path) -> int:
     """Check the source against the responses contract, a million rows at a time.
 
-    The same pandera contract as :func:`cxlib.data.loaders.validate` (one
+    The same pandera contract as :func:`cxlib.data.validate.validate` (one
     :class:`DataError` naming file, column, rule and rows), plus the catalog
     check and, across chunks, the unique response key (in DuckDB). Returns
     the number of rows.
     """
     import pyarrow.dataset as pads
 
-    from cxlib.data import datasets
-    from cxlib.data.loaders import check_touchpoints, validate
     from cxlib.data.schemas import RESPONSE_KEY
+    from cxlib.data.validate import check_touchpoints, validate
 
-    catalog = datasets.load(dataset).catalog
+    catalog = s.catalog
     rows = 0
     for part in pads.dataset([str(f) for f in _files(src)], format="parquet").to_batches(
             batch_size=1_000_000):
@@ -123,21 +169,23 @@ def _validate_source(dataset: str | os.PathLike[str], src: Path) -> int:
         frame.index += rows
         check_touchpoints(validate(frame, "responses", path=src), catalog, path=src)
         rows += len(frame)
-    key = ", ".join(RESPONSE_KEY)
-    glob = str(src / "**" / "*.parquet") if src.is_dir() else str(src)
-    dup = _con().execute(f"SELECT {key}, count(*) AS n FROM read_parquet(?) GROUP BY ALL "
-                         "HAVING count(*) > 1 LIMIT 5", [glob]).df()
+    if rows == 0:
+        raise DataError("the world has no responses (zero rows): nothing to analyse. "
+                        "Regenerate it (cx synth --out DIR) or check the export that made it",
+                        path=src, rule="at least one response")
+    key = ", ".join(duck.quote_ident(c) for c in RESPONSE_KEY)
+    dup = duck.read_parquet(src).query(
+        "src", f"SELECT {key}, count(*) AS n FROM src GROUP BY ALL HAVING count(*) > 1 "
+        "LIMIT 5").df()
     if len(dup):
         raise DataError("responses repeat a (response, touchpoint, metric) key", path=src,
-                        column=key, rule="unique response key", rows=dup)
+                        column=", ".join(RESPONSE_KEY), rule="unique response key", rows=dup)
     return rows
 
 
-def source_columns(dataset: str | os.PathLike[str]) -> list[str]:
+def source_columns(world: WorldLike) -> list[str]:
     """Column names of a world's responses (from the Parquet metadata)."""
-    return [r[0] for r in _con().execute(
-        "SELECT name FROM parquet_schema(?) WHERE name <> 'schema'",
-        [str(_files(_source(dataset))[0])]).fetchall()]
+    return list(duck.read_parquet(_need_file(_resolve(world))).columns)
 
 
 def equals(column: str, value: Any) -> Any:
@@ -147,65 +195,66 @@ def equals(column: str, value: Any) -> Any:
     return duckdb.ColumnExpression(column) == duckdb.ConstantExpression(str(value))
 
 
-def _root(dataset: str | os.PathLike[str]) -> Path:
-    return store_path(dataset, "x").parent
-
-
-def ensure_valid(dataset: str | os.PathLike[str]) -> int:
+def ensure_valid(world: WorldLike) -> int:
     """Validate a world's responses once per content (a marker records it); rows."""
-    src = _source(dataset)
-    marker = _root(dataset) / "validated.json"
-    if marker.exists():
-        info = json.loads(marker.read_text(encoding="utf-8"))
-        if info.get("version") == STORE_VERSION and (
-                info.get("files") == _stats(src) or info.get("sha256") == _digest(src)):
-            if info.get("files") != _stats(src):
-                info["files"] = _stats(src)
-                _write_json(marker, info)
-            return int(info["rows"])
-    from cxlib.io import guard_write
+    s = _resolve(world)
+    return _ensure_valid(s, _need_file(s))
 
+
+def _ensure_valid(s: _Source, src: Path) -> int:
+    marker = _store_path(src, "x").parent / "validated.json"
+    info = _read_json(marker)
+    if info is not None and info.get("version") == STORE_VERSION and (
+            info.get("files") == _stats(src) or info.get("sha256") == _digest(src)):
+        if info.get("files") != _stats(src):
+            info["files"] = _stats(src)
+            _write_json(marker, info)
+        return int(info["rows"])
     guard_write(marker)
     marker.parent.mkdir(parents=True, exist_ok=True)
-    rows = _validate_source(dataset, src)
+    rows = _validate_source(s, src)
     _write_json(marker, {"version": STORE_VERSION, "source": str(src), "rows": rows,
                          "contract": "responses", "files": _stats(src),
                          "sha256": _digest(src)})
     return rows
 
 
-def ensure_store(dataset: str | os.PathLike[str], by: str = "segment") -> Path:
-    """The fresh store of a dataset's responses partitioned by ``by`` (built if needed).
+def ensure_store(world: WorldLike, by: str = "segment") -> Path:
+    """The fresh store of a world's responses partitioned by ``by`` (built if needed).
 
     Returns the folder holding ``responses/<by>=<value>/*.parquet``.
     """
-    from cxlib.io import guard_write
+    s = _resolve(world)
+    src = _need_file(s)
+    return _ensure_store(s, src, by)
 
-    src = _source(dataset)
-    folder = store_path(dataset, by)
+
+def _ensure_store(s: _Source, src: Path, by: str) -> Path:
+    cols = list(duck.read_parquet(src).columns)
+    if by not in cols:
+        raise DataError(f"cannot partition the responses by {by!r}: no such column",
+                        path=src, column=by, rule="partition column exists",
+                        rows=[f"columns: {', '.join(cols)}"])
+    folder = _store_path(src, by)
     if _fresh(folder, src, by):
         return folder
     guard_write(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f".by-{by}.lock", "w") as lock:
+    with open(folder.parent / f".by-{hashlib.sha1(by.encode()).hexdigest()[:12]}.lock",
+              "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel jobs wait for one builder
         if _fresh(folder, src, by):
             return folder
-        con = _con()
-        cols = source_columns(dataset)
-        if by not in cols:
-            raise DataError(f"cannot partition the responses by {by!r}: no such column",
-                            path=src, column=by, rule="partition column exists",
-                            rows=[f"columns: {', '.join(cols)}"])
-        n_rows = ensure_valid(dataset)
+        rel = duck.read_parquet(src)
+        n_rows = _ensure_valid(s, src)
         with atomic_dir(folder, may_replace=lambda _: True) as tmp:
-            glob = str(src / "**" / "*.parquet") if src.is_dir() else str(src)
             # sorted by respondent within metric: the per-respondent steps of the
-            # analysis (roll-ups, paired tests) group far faster on sorted rows
-            con.execute(
-                f"""COPY (SELECT * FROM read_parquet(?) ORDER BY "{by}", metric, response_id)
-                    TO '{tmp / "responses"}' (FORMAT parquet, PARTITION_BY ("{by}"),
-                    ROW_GROUP_SIZE 100000)""", [glob])
+            # analysis (roll-ups, paired tests) group far faster on sorted rows.
+            # The target is a path argument and ``by`` a checked column: no SQL text
+            # is made from either.
+            order = ", ".join(duck.quote_ident(c) for c in (by, "metric", "response_id"))
+            rel.order(order).write_parquet(str(tmp / "responses"), partition_by=[by],
+                                           row_group_size=100_000)
             _write_json(tmp / "store.json", {"version": STORE_VERSION, "by": by,
                                              "source": str(src), "rows": n_rows,
                                              "validated": "responses contract",
@@ -214,49 +263,40 @@ def ensure_store(dataset: str | os.PathLike[str], by: str = "segment") -> Path:
     return folder
 
 
-def responses(dataset: str | os.PathLike[str], *, by: str = "segment",
-              value: Any = None) -> Any:
-    """A DuckDB relation over a dataset's responses, one slice when ``value`` is given.
+def responses(world: WorldLike, *, by: str = "segment", value: Any = None) -> Any:
+    """A DuckDB relation over a world's responses, one slice when ``value`` is given.
 
-    With ``value``, only the files of the partition ``by=value`` are read
-    (partition pruning); ``by=""`` reads the (validated) source unpartitioned.
-    The relation is lazy: aggregate it in DuckDB (``rel.aggregate(...)``,
-    ``cxlib.analysis.satisfaction``) or fetch it with ``rel.df()``.
+    Parameters
+    ----------
+    world
+        A loaded dataset (``cxlib.load_dataset(name)``) or a world folder path.
+    by
+        The partition column; ``""`` reads the (validated) source unpartitioned.
+    value
+        Keep the rows where ``by == value``: only that partition's files are read.
+
+    Returns
+    -------
+    duckdb.DuckDBPyRelation
+        Lazy: aggregate it in DuckDB (``rel.aggregate(...)``,
+        ``cxlib.analysis.satisfaction``) or fetch it with ``rel.df()``.
     """
-    from cxlib.data import datasets
-
-    con = _con()
-    world = datasets.load(dataset)
-    if world.path("responses") is None:  # a mapped dataset (e.g. airline): its cached frame
-        frame = world.responses
+    s = _resolve(world)
+    con = duck.connection()
+    if s.src is None:  # a mapped dataset (e.g. airline): its validated, cached frame
+        frame = s.world.responses
         if by not in frame.columns and value not in (None, ""):
-            raise DataError(f"dataset {str(dataset)!r} has no column {by!r} to slice by",
-                            column=by, rule="slice column exists",
-                            rows=[f"columns: {', '.join(frame.columns)}"])
+            duck.check_column(frame, by, what="slice column")
         rel = con.from_df(frame)
     elif not by:  # no slicing: the validated source itself
-        ensure_valid(dataset)
-        src = _source(dataset)
-        rel = con.read_parquet(str(src / "**" / "*.parquet") if src.is_dir() else str(src))
+        _ensure_valid(s, s.src)
+        rel = duck.read_parquet(s.src, con=con)
     else:
-        folder = ensure_store(dataset, by)
-        glob = str(folder / "responses" / "**" / "*.parquet")
-        rel = con.sql(f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true, "
-                      "hive_types_autocast = false)")
+        folder = _ensure_store(s, s.src, by)
+        rel = duck.read_parquet(folder / "responses", con=con)
     if value is not None and value != "":
         if not by:
             raise DataError("a slice value needs the column to slice by (by=...)")
+        duck.check_column(rel, by, what="slice column")
         rel = rel.filter(equals(by, value))
     return rel
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="cx store", description=__doc__.splitlines()[0])
-    ap.add_argument("dataset", help='"sample" or a world folder')
-    ap.add_argument("--by", default="segment", help="partition column (default: segment)")
-    args = ap.parse_args(argv)
-    folder = ensure_store(args.dataset, args.by)
-    parts = sorted(p.name for p in (folder / "responses").iterdir())
-    print(f"{folder}: {len(parts)} partitions ({', '.join(parts[:8])}"
-          f"{', ...' if len(parts) > 8 else ''})")
-    return 0

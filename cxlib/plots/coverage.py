@@ -26,9 +26,9 @@ __all__ = [
     "journey_map",
 ]
 
-#: Colours of the coverage statuses (green / amber / red, colour-blind safe enough
-#: with the legend text; the status is also printed in the legend).
-STATUS_COLORS = {"covered": "#4daf7c", "low_base": "#f0b44c", "blind_spot": "#d9534f"}
+#: Colours of the coverage statuses: Okabe–Ito sky blue / yellow / vermillion,
+#: apart for colour-blind readers too (cxlib.plots.palette; the legend names them).
+STATUS_COLORS = {"covered": "#56B4E9", "low_base": "#F0E442", "blind_spot": "#D55E00"}
 #: Legend labels of the coverage statuses by language.
 STATUS_LABELS = {
     "en": {"covered": "covered", "low_base": "low base", "blind_spot": "blind spot",
@@ -277,7 +277,7 @@ def coverage_bars(
     ax.barh(y, cov[count], color=colors, edgecolor="none", height=0.75)
     # a blind spot has no bar: mark it at zero so it is seen, not missed
     blind = [i for i, st in enumerate(status) if st == "blind_spot"]
-    ax.scatter([0] * len(blind), blind, marker="x", color=pal.get("blind_spot", "#d9534f"),
+    ax.scatter([0] * len(blind), blind, marker="x", color=pal.get("blind_spot", "#D55E00"),
                s=18, zorder=3, clip_on=False)
     # names indented by depth, so sub-touchpoints read under their parent
     ax.set_yticks(y, ["   " * int(d) + str(n)

@@ -9,8 +9,9 @@ from matplotlib.axes import Axes
 
 __all__ = ["importance_bars", "ipa_scatter"]
 
-QUADRANT_COLORS = {"fix first": "#d62728", "keep up": "#2ca02c", "low priority": "#7f7f7f",
-                   "possible overkill": "#1f77b4"}
+#: Okabe–Ito colours (cxlib.plots.palette): never red against green.
+QUADRANT_COLORS = {"fix first": "#D55E00", "keep up": "#0072B2", "low priority": "#999999",
+                   "possible overkill": "#56B4E9"}
 
 
 def importance_bars(

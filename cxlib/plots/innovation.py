@@ -1,4 +1,7 @@
-"""Figures of the innovation analysis (cxlib.analysis.innovation)."""
+"""Figures of the innovation analysis (cxlib.analysis.innovation and cxlib.analysis.did).
+
+Labels come from ``cxlib.i18n`` (``innovation.*`` in ``cxlib/locales/messages.yml``).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ def event_study_plot(
     language: str = "en",
     ylabel: str | None = None,
 ) -> Axes:
-    """Event-study coefficients with 95% interval bars by period relative to adoption.
+    """Event-study coefficients with interval bars by period relative to adoption.
 
     Parameters
     ----------
@@ -28,7 +31,8 @@ def event_study_plot(
         ``reference`` (True on the normalised period): ``event_study(...).tidy()``,
         the ``dynamic`` rows of ``callaway_santanna`` / ``sun_abraham``, or
         ``pretrend(...)["event"]``. Rows without ``x`` (the aggregated ATT) are
-        ignored.
+        ignored. The legend names the intervals' level from the ``level`` column
+        (``DidResult.tidy()`` carries it; 95% when absent).
     ax
         Axes to draw on (a new figure when None).
     outcome, language
@@ -46,7 +50,11 @@ def event_study_plot(
     """
     import matplotlib.pyplot as plt
 
-    from cxlib.analysis.innovation import label
+    from cxlib import i18n
+
+    def label(key: str, **fmt: str) -> str:
+        text = i18n.t(f"innovation.{key}", language)
+        return text.format(**fmt) if fmt else text
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
@@ -54,16 +62,20 @@ def event_study_plot(
     ref = t["reference"].fillna(False).astype(bool) if "reference" in t else \
         pd.Series(False, index=t.index)
     est = t[~ref]
+    levels = t["level"].dropna() if "level" in t else pd.Series(dtype=float)
+    level = f"{100 * (float(levels.iloc[0]) if len(levels) else 0.95):.4g}"
     err = np.vstack([est[y] - est["ci_low"], est["ci_high"] - est[y]])
     ax.errorbar(est[x], est[y], yerr=err, fmt="o", color="#4c72b0", ecolor="#4c72b0",
-                capsize=3, lw=1.2, label=label("ci95", language))
+                capsize=3, lw=1.2, label=label("ci", level=level))
     if ref.any():
         r = t[ref]
         ax.plot(r[x], r[y], "o", mfc="white", mec="black", ms=7,
-                label=label("reference", language))
+                label=label("reference"))
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="grey", ls="--", lw=0.8)
-    ax.set_xlabel(label("event_time_axis", language))
-    ax.set_ylabel(ylabel or label("effect_on", language, outcome=label(outcome, language)))
+    ax.set_xlabel(label("event_time_axis"))
+    what = i18n.t(f"innovation.{outcome}", language) if i18n.has(f"innovation.{outcome}") \
+        else outcome
+    ax.set_ylabel(ylabel or label("effect_on", outcome=what))
     ax.legend(loc="best", frameon=False)
     return ax

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from cxlib import i18n
+
 __all__ = ["LOW_BASE_GREY", "LOW_BASE_LABEL", "journey_chart", "segment_heatmap",
            "trend_lines"]
 
@@ -22,11 +24,29 @@ LOW_BASE_LABEL = "low base (n < minimum)"
 UP, DOWN = "▲", "▼"
 
 
+#: Line colours (Okabe–Ito order, colour-blind safe; cxlib.plots.palette).
+LINE_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
+               "#000000"]
+
+
+def _kind_label(kind: str, language: str) -> str:
+    key = {"touchpoint": "fig_touchpoint", "weakest link": "fig_weakest_link"}.get(
+        kind, "fig_low_base")
+    return i18n.t(key, language)
+
+
+def _interval_label(statistic: str, language: str) -> str:
+    name = i18n.t(f"w_{statistic}", language) if i18n.has(f"w_{statistic}") else statistic
+    return i18n.t("fig_interval", language).format(statistic=name)
+
+
 def _cmap(summary: pd.DataFrame, statistic: str) -> str:
-    """Red = bad, green = good, whatever the metric's polarity."""
+    """Red = bad, blue = good (colour-blind safe), whatever the metric's polarity."""
+    from cxlib.plots.palette import diverging
+
     hib = bool(summary["higher_is_better"].iloc[0]) if "higher_is_better" in summary else True
     good_high = hib if statistic == "mean" else statistic != "bottom"
-    return "RdYlGn" if good_high else "RdYlGn_r"
+    return diverging(good_high)
 
 
 def segment_heatmap(
@@ -36,6 +56,7 @@ def segment_heatmap(
     statistic: str = "mean",
     moves: pd.DataFrame | None = None,
     label: Callable[[str], str] | None = None,
+    language: str = "en",
     ax: Axes | None = None,
 ) -> Axes:
     """Touchpoint × segment heatmap of one statistic.
@@ -54,6 +75,8 @@ def segment_heatmap(
         (worse); non-significant rows are not marked.
     label
         Touchpoint id -> display name.
+    language
+        ``en``, ``tr`` or ``az``: legend and axis labels (message catalog).
     ax
         Axes to draw on (new figure when None).
 
@@ -78,7 +101,8 @@ def segment_heatmap(
                 ax=ax, annot_kws={"fontsize": 7}, linewidths=0.5, linecolor="white")
     handles = []
     if low.to_numpy().any():
-        handles.append(Patch(facecolor=LOW_BASE_GREY, edgecolor="white", label=LOW_BASE_LABEL))
+        handles.append(Patch(facecolor=LOW_BASE_GREY, edgecolor="white",
+                             label=i18n.t("fig_low_base", language)))
     if moves is not None and len(moves):
         mv = moves[(moves["statistic"] == statistic) & (moves["segment_column"] == by)]
         if "significant" in mv:
@@ -92,15 +116,15 @@ def segment_heatmap(
                         color="black")
         if len(mv):
             handles.append(Patch(facecolor="none", edgecolor="none",
-                                 label=f"{UP} / {DOWN} significantly better / worse than "
-                                       "the rest (FDR)"))
+                                 label=i18n.t("fig_better_worse", language).format(
+                                     up=UP, down=DOWN)))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.08), frameon=False,
                   fontsize=8)
     if label:
         ax.set_yticks(np.arange(len(grid)) + 0.5, [label(t) for t in grid.index], fontsize=7)
     ax.set_ylabel("")
-    ax.set_xlabel(by)
+    ax.set_xlabel(i18n.t(f"col_{by}", language) if i18n.has(f"col_{by}") else by)
     return ax
 
 
@@ -111,6 +135,7 @@ def journey_chart(
     statistic: str = "mean",
     weakest: pd.DataFrame | None = None,
     label: Callable[[str], str] | None = None,
+    language: str = "en",
     ax: Axes | None = None,
 ) -> Axes:
     """Stages left to right, each touchpoint's estimate with its interval.
@@ -127,6 +152,8 @@ def journey_chart(
         :func:`cxlib.analysis.compare.weakest_links` output: significant weakest links in red.
     label
         Id -> display name (touchpoints and stages).
+    language
+        ``en``, ``tr`` or ``az``: legend and axis labels (message catalog).
     ax
         Axes to draw on (new figure when None).
 
@@ -147,14 +174,14 @@ def journey_chart(
     weak = set(weakest["weakest"].dropna()) if weakest is not None and len(weakest) else set()
     s["kind"] = np.where(s["low_base"], LOW_BASE_LABEL,
                          np.where(s["unit"].isin(weak), "weakest link", "touchpoint"))
-    colors = {"touchpoint": "#4c72b0", "weakest link": "#d62728", LOW_BASE_LABEL: LOW_BASE_GREY}
+    colors = {"touchpoint": "#0072B2", "weakest link": "#D55E00", LOW_BASE_LABEL: LOW_BASE_GREY}
     if ax is None:
         _, ax = plt.subplots(figsize=(max(8, 0.25 * len(s)), 4.5))
     for kind, g in s.groupby("kind", sort=False):
         ax.errorbar(g["x"], g["estimate"], yerr=[g["estimate"] - g["ci_low"],
                                                   g["ci_high"] - g["estimate"]],
                     fmt="o", color=colors[kind], ecolor=colors[kind], elinewidth=0.9,
-                    markersize=5, label=kind, zorder=3)
+                    markersize=5, label=_kind_label(kind, language), zorder=3)
     for stage in catalog.stages:
         xs = s.loc[s["stage"] == stage, "x"]
         if len(xs):
@@ -164,7 +191,7 @@ def journey_chart(
     ax.set_xticks(s["x"])
     ax.set_xticklabels([label(t) if label else t for t in s["unit"]], rotation=90, fontsize=7)
     ax.set_xlabel("")
-    ax.set_ylabel(f"{statistic} (95% interval)")
+    ax.set_ylabel(_interval_label(statistic, language))
     if len(s):
         ax.legend(frameon=False, fontsize=8)
     return ax
@@ -176,6 +203,7 @@ def trend_lines(
     statistic: str = "mean",
     hue: str = "unit",
     label: Callable[[str], str] | None = None,
+    language: str = "en",
     ax: Axes | None = None,
 ) -> Axes:
     """Estimate per period with interval bands, one line per ``hue`` value.
@@ -190,6 +218,8 @@ def trend_lines(
         Column giving one line per value (default ``unit``).
     label
         Value of ``hue`` -> display name.
+    language
+        ``en``, ``tr`` or ``az``: legend and axis labels (message catalog).
     ax
         Axes to draw on (new figure when None).
 
@@ -207,7 +237,7 @@ def trend_lines(
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
     groups = list(s.groupby(hue, sort=False))
-    palette = sns.color_palette(n_colors=max(len(groups), 1))
+    palette = sns.color_palette(LINE_COLORS, n_colors=max(len(groups), 1))
     for (key, g), color in zip(groups, palette, strict=False):
         g = g.sort_values("period")
         x = g["period"].map(pos).to_numpy()
@@ -219,9 +249,10 @@ def trend_lines(
             ax.scatter(x[low], g["estimate"].to_numpy()[low], color=LOW_BASE_GREY, zorder=4,
                        edgecolor="#777777", s=40)
     if s["low_base"].any():
-        ax.scatter([], [], color=LOW_BASE_GREY, edgecolor="#777777", s=40, label=LOW_BASE_LABEL)
+        ax.scatter([], [], color=LOW_BASE_GREY, edgecolor="#777777", s=40,
+                   label=i18n.t("fig_low_base", language))
     ax.set_xticks(range(len(periods)), periods, rotation=45)
-    ax.set_ylabel(f"{statistic} (95% interval)")
+    ax.set_ylabel(_interval_label(statistic, language))
     if groups:
         ax.legend(frameon=False, fontsize=8)
     return ax

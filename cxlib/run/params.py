@@ -4,7 +4,7 @@ Every notebook has one cell tagged ``parameters`` (papermill's convention) with
 one line per parameter::
 
     metric: str = "csat"  # one of csat | ces | overall: the metric to report
-    segment_value: str = ""  # a value of responses.{segment_filter_column} ("" = everyone)
+    filter_value: str = ""  # a value of responses.{filter_column} ("" = everyone)
     drivers: str = "all"  # catalog ids, comma-separated: stages and/or touchpoints
 
 The type hint gives the type, the literal the default, and the comment the
@@ -15,7 +15,7 @@ reads and a machine checks:
     static choices;
 ``a value of TABLE.COLUMN``
     a value present in the data (``COLUMN`` may name another parameter in
-    braces, ``{segment_filter_column}``);
+    braces, ``{filter_column}``);
 ``a column of TABLE``
     a column name of that table;
 ``catalog ids``
@@ -23,7 +23,10 @@ reads and a machine checks:
 
 The default value is always accepted, and so is ``""`` for a data rule (an
 empty filter or column means "not set"). A parameter named ``dataset`` must
-name a dataset that exists (:func:`cxlib.data.datasets.load`). :func:`check_jobs` checks
+name a dataset that exists (:func:`cxlib.data.datasets.load`); a folder must be
+a world (it holds a responses table), not any folder. Columns and values are
+read through :mod:`cxlib.data.duck`: a column is checked against the table's
+real columns and never formatted into SQL. :func:`check_jobs` checks
 every job of a batch **before any kernel starts**: unknown names, wrong types and values
 outside the declared choices all come back in one :class:`ParameterError`
 (papermill itself only warns about unknown names).
@@ -31,16 +34,14 @@ outside the declared choices all come back in one :class:`ParameterError`
 
 from __future__ import annotations
 
-import ast
 import difflib
 import os
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cxlib.errors import CxError, ParameterError
+from cxlib.errors import CxError, DataError, ParameterError
+from cxlib.nbparams import Param, parse_parameters_source
 
 __all__ = ["Param", "check_job", "check_jobs", "notebook_parameters"]
 
@@ -51,111 +52,31 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
     "list": (list,), "dict": (dict,),
 }
-_ONE_OF = re.compile(r"\bone of\s+(.+?)(?=:\s|;|$)", re.IGNORECASE)
-_VALUE_OF = re.compile(r"\ba value of\s+(\w+)\.(\{\w+\}|\w+)", re.IGNORECASE)
-_COLUMN_OF = re.compile(r"\ba column of\s+(\w+)", re.IGNORECASE)
-_CATALOG_IDS = re.compile(r"\bcatalog ids\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Param:
-    """One declared parameter.
-
-    Attributes
-    ----------
-    name, type, default, help
-        From ``name: type = default  # help``.
-    choices
-        Static choices (``one of ...``), or None.
-    rule
-        A data rule: ``("value_of", table, column)``, ``("column_of", table)``
-        or ``("catalog_ids",)``; None when there is none.
-    """
-
-    name: str
-    type: str
-    default: Any
-    help: str
-    choices: tuple[Any, ...] | None = None
-    rule: tuple[str, ...] | None = None
-
-
-def _parse_choices(text: str, type_: str) -> tuple[Any, ...]:
-    out = []
-    for raw in re.split(r"\s*\|\s*", text.strip().rstrip(".")):
-        raw = raw.strip()
-        if not raw:
-            continue
-        try:
-            value = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            value = raw
-        if type_ == "str":
-            value = str(value)
-        out.append(value)
-    return tuple(out)
-
-
-def _rule(comment: str) -> tuple[str, ...] | None:
-    if m := _VALUE_OF.search(comment):
-        return ("value_of", m.group(1), m.group(2))
-    if m := _COLUMN_OF.search(comment):
-        return ("column_of", m.group(1))
-    if _CATALOG_IDS.search(comment):
-        return ("catalog_ids",)
-    return None
-
-
-def parse_parameters_source(source: str, *, where: str = "parameters cell") -> dict[str, Param]:
-    """Parse the text of a parameters cell (see the module docstring)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise CxError(f"{where} is not valid Python ({exc}); fix the cell") from exc
-    lines = source.splitlines()
-    params: dict[str, Param] = {}
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            type_ = ast.unparse(node.annotation)
-            name = node.target.id
-        elif (isinstance(node, ast.Assign) and len(node.targets) == 1
-              and isinstance(node.targets[0], ast.Name)):
-            type_, name = "", node.targets[0].id
-        else:
-            continue
-        try:
-            default = ast.literal_eval(node.value) if node.value is not None else None
-        except ValueError as exc:
-            raise CxError(f"{where}: the default of {name!r} must be a literal "
-                          f"(a number, string, list...), not {ast.unparse(node.value)!r}") from exc
-        if not type_:
-            type_ = type(default).__name__
-        tail = lines[node.end_lineno - 1][node.end_col_offset:]
-        comment = tail.split("#", 1)[1].strip() if "#" in tail else ""
-        m = _ONE_OF.search(comment)
-        params[name] = Param(name=name, type=type_, default=default, help=comment,
-                             choices=_parse_choices(m.group(1), type_) if m else None,
-                             rule=_rule(comment))
-    return params
+# the parameters-cell parser (Param, parse_parameters_source) lives in the core layer,
+# cxlib.nbparams, shared with the report renderer
 
 
 @lru_cache(maxsize=64)
 def _parameters_cached(path: str, mtime: float) -> dict[str, Param]:
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
+    try:
+        nb = nbformat.reads(Path(path).read_bytes().decode("utf-8"), as_version=4)
+    except Exception:  # a third-party parser on untrusted bytes; never quote them
+        raise ParameterError([f"{path} is not a Jupyter notebook (nbformat JSON); open and "
+                              "save it in JupyterLab"]) from None
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
-        raise CxError(f"{path} has {len(cells)} cells tagged 'parameters'; a notebook needs "
-                      "exactly one (cell metadata tags: ['parameters'])")
+        raise ParameterError([f"{path} has {len(cells)} cells tagged 'parameters'; a notebook "
+                              "needs exactly one (cell metadata tags: ['parameters'])"])
     return parse_parameters_source(cells[0].source, where=f"{path} parameters cell")
 
 
 def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, Param]:
     """The declared parameters of a notebook, in cell order."""
     p = Path(path)
-    if not p.exists():
-        raise CxError(f"notebook {p} not found")
+    if p.suffix.lower() != ".ipynb" or not p.is_file():
+        raise ParameterError([f"notebook {p} not found, or not a .ipynb file"])
     return _parameters_cached(str(p.resolve()), p.stat().st_mtime)
 
 
@@ -189,7 +110,18 @@ class DataFacts:
         if key not in self._cache:
             from cxlib.data import datasets
 
-            self._cache[key] = datasets.load(dataset)
+            try:
+                world = datasets.load(dataset)
+            except (OSError, ValueError) as exc:  # e.g. an unreadable truth.json
+                raise DataError(f"dataset {dataset!r} cannot be opened: {exc}",
+                                path=str(dataset), rule="readable dataset") from None
+            if world.folder is not None and world.path("responses") is None:
+                raise DataError(
+                    f"dataset {dataset!r} is not a world folder: it has no responses table "
+                    "(responses.parquet or a responses/ folder of parts). Name 'sample', a "
+                    "mapped dataset, or a folder written by `cx synth --out DIR`",
+                    path=str(world.folder), rule="a world folder")
+            self._cache[key] = world
         return self._cache[key]
 
     def columns(self, dataset: str, table: str) -> list[str]:
@@ -198,10 +130,9 @@ class DataFacts:
             world = self.world(dataset)
             path = world.path(table) if hasattr(world, "path") else None
             if path is not None:
-                import pyarrow.dataset as ds
+                from cxlib.data import duck
 
-                cols = list(ds.dataset(str(path), format="parquet",
-                                       partitioning="hive").schema.names)
+                cols = list(duck.read_parquet(path).columns)
             else:
                 frame = world.table(table)
                 cols = [] if frame is None else list(frame.columns)
@@ -214,19 +145,18 @@ class DataFacts:
             world = self.world(dataset)
             path = world.path(table) if hasattr(world, "path") else None
             if path is not None:
-                import duckdb
+                from cxlib.data import duck
 
-                src = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
-                con = duckdb.connect()
-                try:
-                    rows = con.execute(
-                        f'SELECT DISTINCT "{column}" FROM read_parquet(?, hive_partitioning=true)',
-                        [src]).fetchall()
-                finally:
-                    con.close()
+                # the column is checked against the table's real columns and passed as
+                # an expression (duck.read_parquet), never formatted into SQL text
+                rows = duck.read_parquet(path, columns=[column]).distinct().fetchall()
                 vals = {r[0] for r in rows}
             else:
+                from cxlib.data import duck
+
                 frame = world.table(table)
+                if frame is not None:
+                    duck.check_column(frame, column, what=f"{table} column")
                 vals = set() if frame is None else set(frame[column].dropna().unique())
             self._cache[key] = {v for v in vals if v is not None}
         return self._cache[key]
@@ -254,6 +184,8 @@ def check_job(notebook: str | os.PathLike[str], parameters: dict[str, Any], *,
     label = label or Path(notebook).stem
     try:
         declared = notebook_parameters(notebook)
+    except ParameterError as exc:
+        return [f"{label}: {p}" for p in exc.problems]
     except CxError as exc:
         return [f"{label}: {exc}"]
     facts = facts or DataFacts()
@@ -271,19 +203,33 @@ def check_job(notebook: str | os.PathLike[str], parameters: dict[str, Any], *,
         p = declared[name]
         if not _type_ok(value, p.type):
             problems.append(f"{label}: {name} must be {p.type}, got {type(value).__name__} "
-                            f"{value!r}")
+                            f"{value!r:.80}")
             continue
         if value == p.default:
             continue
         if p.choices is not None and value not in p.choices:
-            problems.append(f"{label}: {name}={value!r} is not one of {_show(p.choices)}")
+            problems.append(f"{label}: {name}={value!r:.80} is not one of {_show(p.choices)}")
     if problems:
         return problems
+    if "dataset" in declared:  # as the kernel will see it: relative to the notebook's folder
+        from cxlib.data.check import preflight, resolve_dataset
+
+        nb_dir = Path(notebook).parent
+        if "dataset" in parameters:
+            parameters = {**parameters, "dataset": resolve_dataset(
+                str(parameters["dataset"]), cwd=nb_dir)}
     if "dataset" in parameters and "dataset" in declared:
         try:
             facts.world(str(parameters["dataset"]))
         except CxError as exc:
             return [f"{label}: dataset={parameters['dataset']!r}: {exc}"]
+    if "dataset" in declared:  # data files present, catalog covering the data's ids
+        job = {n: p.default for n, p in declared.items()} | parameters
+        key = ("preflight", str(job["dataset"]), str(job.get("catalog", "") or ""))
+        if key not in facts._cache:
+            facts._cache[key] = preflight(str(job["dataset"]), catalog=key[2], cwd=nb_dir)
+        if facts._cache[key]:
+            return [f"{label}: {p}" for p in facts._cache[key]]
     values = {n: p.default for n, p in declared.items()} | parameters
     for name, p in declared.items():
         if (p.rule is None or name not in parameters or parameters[name] == p.default
@@ -292,7 +238,7 @@ def check_job(notebook: str | os.PathLike[str], parameters: dict[str, Any], *,
         try:
             problems.extend(_check_rule(p, parameters[name], values, facts, label))
         except CxError as exc:
-            problems.append(f"{label}: cannot check {name}={value!r}: {exc}")
+            problems.append(f"{label}: cannot check {name}={parameters[name]!r:.80}: {exc}")
     return problems
 
 

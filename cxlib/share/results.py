@@ -111,15 +111,30 @@ class Results:
             "tables": self.tables,
         }
 
+    def default_name(self) -> str:
+        """The file name :meth:`save` uses without a path (per dataset and parameters)."""
+        import hashlib
+        import re
+
+        params = json.dumps(_jsonable(self.parameters), sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(params.encode("utf-8")).hexdigest()[:8]
+        dataset = Path(str(self.parameters.get("dataset") or "data")).name or "data"
+        dataset = re.sub(r"[^A-Za-z0-9_-]+", "_", dataset).strip("_") or "data"
+        return f"{self.notebook}.{dataset}.{digest}{SUFFIX}"
+
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the results file atomically and return its path.
 
-        ``path`` empty or None writes ``reports/interactive/<notebook>.results.json``.
+        ``path`` empty or None writes
+        ``reports/interactive/<notebook>.<dataset>.<digest>.results.json``, where
+        ``<digest>`` is 8 hex digits of the parameters: runs on another dataset or
+        with other parameters do not overwrite each other, and the same run
+        again replaces its own file.
         """
         if not path:
             from cxlib import config
 
-            path = config.REPORTS_DIR / "interactive" / f"{self.notebook}{SUFFIX}"
+            path = config.REPORTS_DIR / "interactive" / self.default_name()
         target = Path(path)
         write_json_atomic(target, self.to_dict())
         return target

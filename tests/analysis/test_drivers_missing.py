@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cxlib.analysis import drivers as drv
-from cxlib.errors import EstimationError, ParameterError
+from cxlib.errors import DataError, EstimationError, ParameterError
 
 DRIVERS = ["tp0", "tp1", "tp2"]
 
@@ -38,7 +38,7 @@ def _wcorr(x, w):
 
 @pytest.mark.parametrize("sparse_max", [0.0, 1.0])  # dense sums, or sums minus holes
 def test_pairwise_matches_pandas_and_counts_pairs(sparse_max, monkeypatch):
-    monkeypatch.setattr(drv._Moments, "SPARSE_MISSING_MAX", sparse_max)
+    monkeypatch.setattr(drv.Moments, "SPARSE_MISSING_MAX", sparse_max)
     mat = frame()
     corr, pairs = drv.correlation_matrix(mat, drivers=DRIVERS, policy="pairwise")
     cols = [*DRIVERS, "outcome"]
@@ -54,7 +54,7 @@ def test_pairwise_matches_pandas_and_counts_pairs(sparse_max, monkeypatch):
 
 @pytest.mark.parametrize("sparse_max", [0.0, 1.0])
 def test_weighted_pairwise_matches_hand_built_pairs(sparse_max, monkeypatch):
-    monkeypatch.setattr(drv._Moments, "SPARSE_MISSING_MAX", sparse_max)
+    monkeypatch.setattr(drv.Moments, "SPARSE_MISSING_MAX", sparse_max)
     mat = frame(seed=1)
     corr, _ = drv.correlation_matrix(mat, drivers=DRIVERS, policy="pairwise", weight="w")
     cols = [*DRIVERS, "outcome"]
@@ -216,7 +216,8 @@ def test_satisfied_outcome_needs_binary(sample_dir):
 def test_bad_weights_are_named():
     mat = frame(seed=8)
     mat.loc[mat.index[:3], "w"] = [0.0, -1.0, np.nan]
-    with pytest.raises(ParameterError, match="must be positive and finite; 3 rows"):
+    # bad or missing data columns are DataErrors (the rule in cxlib/errors.py)
+    with pytest.raises(DataError, match="must be positive and finite; 3 rows"):
         drv.driver_analysis(mat, weight="w")
-    with pytest.raises(ParameterError, match="'wt' is not in the driver matrix"):
+    with pytest.raises(DataError, match="'wt' is not in the driver matrix"):
         drv.driver_analysis(mat, weight="wt")

@@ -17,7 +17,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from cxlib.analysis import drivers as drv
-from cxlib.errors import EstimationError
+from cxlib.errors import DataError, EstimationError
 
 DRIVERS = ["tp0", "tp1", "tp2"]
 
@@ -128,7 +128,7 @@ def test_policy_and_guard():
         drv.margin_per_point(mat, drivers=DRIVERS, policy="available")
     with pytest.raises(EstimationError, match="at least 200"):
         drv.margin_per_point(mat, drivers=DRIVERS, n_boot=0)
-    with pytest.raises(EstimationError, match=r"columns \['region'\] are not in the matrix"):
+    with pytest.raises(DataError, match=r"columns \['region'\] are not in the matrix"):
         drv.margin_per_point(mat, drivers=DRIVERS, group="region")
 
 

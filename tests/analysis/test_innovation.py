@@ -15,7 +15,7 @@ import statsmodels.formula.api as smf
 
 from cxlib.analysis import innovation as inv
 from cxlib.data import synth
-from cxlib.errors import EstimationError, ParameterError
+from cxlib.errors import DataError, EstimationError, ParameterError
 from tests.conftest import shared_file_or_skip
 
 
@@ -213,7 +213,7 @@ def test_estimators_reject_bad_input():
     p, _ = synth.simulate_rollout(seed=1, innovation="self_service_kiosk")
     with pytest.raises(ParameterError, match="estimator"):
         inv.estimate(p, estimator="before_after")
-    with pytest.raises(EstimationError, match="no column"):
+    with pytest.raises(DataError, match="no column"):  # a missing column: cxlib.errors rule
         inv.twfe(p, outcome="churn")
     never = p[p["first_treated"].notna()]
     with pytest.raises(EstimationError, match="never-treated"):

@@ -84,7 +84,7 @@ def test_payback_not_within_horizon():
         "not within horizon [8.2, not within horizon]")
     m = table(att=1000.0, se=100.0)
     assert inv.payback_text(m.reset_index(), horizon=24) == "6.0 [4.0, 11.8]"
-    assert inv.payback_text(m.reset_index(), horizon=24, lang="tr") == "6,0 [4,0, 11,8]"
+    assert inv.payback_text(m.reset_index(), horizon=24, language="tr") == "6,0 [4,0, 11,8]"
     slow = table(att=650.0, se=20.0)  # 2400 / 50 = 48 periods > 24
     assert slow.loc["payback_periods", "note"] == "not within horizon"
 
@@ -97,7 +97,9 @@ def test_money_rejects_bad_input():
 
 
 def test_decisions_and_reasons_in_three_languages():
-    assert inv.decide(table().reset_index())["decision"] == "scale"
+    # a passed pre-trend test (p = 0.5): without one the decision never scales
+    # (test_innovation_failsafe.py)
+    assert inv.decide(table().reset_index(), pretrend_p=0.5)["decision"] == "scale"
     straddle = table(att=700.0, se=100.0).reset_index()  # net per unit-period 0 +- 196
     assert inv.decide(straddle)["decision"] == "keep watching"
     back = table(att=300.0, se=100.0).reset_index()
@@ -108,19 +110,20 @@ def test_decisions_and_reasons_in_three_languages():
     assert v["label"] == "no decision"
     assert inv.decide(table().reset_index(), pretrend_p=0.2)["decision"] == "scale"
     # words follow the language; numbers use the locale's separators
-    tr = inv.decide(table().reset_index(), lang="tr")
+    tr = inv.decide(table().reset_index(), pretrend_p=0.5, language="tr")
     assert tr["label"] == "yaygınlaştır" and "36.000" in tr["reason"]
-    az = inv.decide(back, lang="az")
+    az = inv.decide(back, language="az")
     assert az["label"] == "geri qaytar" and "sıfırdan aşağıdır" in az["reason"]
     en = inv.decide(table().reset_index())
     assert "36,000" in en["reason"] and "120 treated unit-periods" in en["reason"]
     with pytest.raises(ParameterError):
-        inv.decide(table().reset_index(), lang="de")
+        inv.decide(table().reset_index(), language="de")
 
 
 def test_labels_cover_every_decision_and_language():
     # decision words come from cxlib.i18n (shared with the report renderer), the rest
-    # from cxlib.analysis.innovation.LABELS; every key must exist in all three languages
+    # from innovation.* in cxlib/locales/messages.yml; every key must exist in all three
+    # languages
     for key in (*inv.DECISIONS, "event_time_axis", "not_within_horizon",
                 *(f"reason.{d}" for d in inv.DECISIONS)):
         texts = {lang: inv.label(key, lang) for lang in ("en", "tr", "az")}

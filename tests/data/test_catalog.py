@@ -57,8 +57,8 @@ def tiny(tmp_path: Path) -> Catalog:
         (tp("a", parent="a"), ["cycle", "'a'"]),
         (tp("store") + tp("store"), ["'store'", "duplicate id"]),
         (tp("store", stage="checkout"), ["'store'", "unknown stage 'checkout'"]),
-        (tp("store", names="{en: Store, tr: Mağaza}"), ["'store'", "missing name", "az"]),
-        (tp("store", names="{en: Store, tr: '', az: Mağaza}"), ["'store'", "missing name", "tr"]),
+        (tp("store", names="{tr: Mağaza, az: Mağaza}"), ["'store'", "missing name", "en"]),
+        (tp("store", names="{en: '', tr: Mağaza, az: Mağaza}"), ["'store'", "missing name", "en"]),
         (tp("store") + tp("store_air", stage="post_sale", parent="store"),
          ["'store_air'", "differs from its parent", "'store'"]),
         (tp("store", owner="agency"), ["'store'", "unknown owner 'agency'"]),
@@ -109,14 +109,14 @@ def test_missing_stage_names_and_duplicate_stage(tmp_path):
         catalog: s
         names: {en: S, tr: S, az: S}
         stages:
-          - {id: one, names: {en: One, tr: Bir}}
+          - {id: one, names: {tr: Bir, az: Bir}}
           - {id: one, names: {en: One, tr: Bir, az: Bir}}
         touchpoints:
           - {id: a, names: {en: A, tr: A, az: A}, stage: one}
         """), encoding="utf-8")
     with pytest.raises(CatalogError) as err:
         load_catalog(p)
-    assert "stage 'one': missing name in ['az']" in str(err.value)
+    assert "stage 'one': missing name in ['en']" in str(err.value)
     assert "duplicate stage id" in str(err.value)
 
 
@@ -366,3 +366,34 @@ def test_airline_catalog_matches_the_rated_columns_of_the_csv():
     rated = [c for c in head.columns
              if head[c].dtype.kind == "i" and head[c].between(0, 5).all() and c != "Unnamed: 0"]
     assert len(rated) == len(load_catalog("airline")) == 14
+
+
+def test_tr_az_names_may_be_left_out_english_is_used_with_one_warning(tmp_path):
+    # issue 16: a new touchpoint needs only its English name; one warning lists
+    # every name still to translate, and tr/az tables show the English name.
+    import warnings
+
+    from cxlib.data.catalog import UntranslatedNamesWarning
+
+    p = tmp_path / "partial.yml"
+    p.write_text(textwrap.dedent("""\
+        catalog: partial
+        names: {en: Partial}
+        stages:
+          - {id: before, names: {en: Before, tr: Önce, az: Əvvəl}}
+        touchpoints:
+          - {id: online_support, names: {en: Online support}, stage: before}
+          - {id: desk, names: {en: Desk, tr: Masa}, stage: before}
+          - {id: kiosk, names: {en: Kiosk, tr: Kiosk, az: Kiosk}, stage: before}
+        """), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cat = load_catalog(p)
+    ours = [w for w in caught if issubclass(w.category, UntranslatedNamesWarning)]
+    assert len(ours) == 1
+    msg = str(ours[0].message)
+    assert "touchpoint 'online_support' (tr, az)" in msg and "touchpoint 'desk' (az)" in msg
+    assert "catalog (tr, az)" in msg and "kiosk" not in msg
+    assert cat.name("online_support", "az") == "Online support"
+    assert cat.name("desk", "tr") == "Masa" and cat.name("desk", "az") == "Desk"
+    assert cat.names["tr"] == "Partial"

@@ -17,12 +17,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 from scipy import stats
 
 from cxlib import cli, config
 from cxlib.data import schemas, synth
+from cxlib.data.synth import bench, model
+from cxlib.data.synth import constants as const
 from cxlib.errors import CatalogError, ParameterError
 
 BRIEF_KEYS = {
@@ -50,7 +53,9 @@ def truth(world: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def tables(world: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(world / f"{name}.parquet") for name in schemas.SCHEMAS}
+    # the core tables, plus those sub-generators add at the top level (payments...)
+    return {name: pd.read_parquet(world / f"{name}.parquet") for name in schemas.SCHEMAS
+            if (world / f"{name}.parquet").exists()}
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -68,18 +73,18 @@ def test_same_seed_gives_identical_files_and_other_seed_differs(tmp_path: Path) 
     b = synth.generate(tmp_path / "b", size=1000, seed=5)
     c = synth.generate(tmp_path / "c", size=1000, seed=6)
     ha, hb, hc = _hashes(a), _hashes(b), _hashes(c)
-    assert sorted(ha) == sorted(FILES)
+    assert set(FILES) <= set(ha)  # the core files, plus what sub-generators add
     assert ha == hb
     assert all(ha[f] != hc[f] for f in FILES)
 
 
 def test_byte_identical_over_several_chunks(tmp_path: Path, monkeypatch) -> None:
     # each chunk has its own seeded stream: a run over >= 3 chunks is still reproducible
-    monkeypatch.setattr(synth, "CHUNK_CUSTOMERS", 30)
+    monkeypatch.setattr(const, "CHUNK_CUSTOMERS", 30)
     a = synth.generate(tmp_path / "a", size=1000, seed=5)
     b = synth.generate(tmp_path / "b", size=1000, seed=5)
     n = json.loads((a / "truth.json").read_text())["n_customers"]
-    assert -(-n // synth.CHUNK_CUSTOMERS) >= 3
+    assert -(-n // const.CHUNK_CUSTOMERS) >= 3
     assert _hashes(a) == _hashes(b)
     c = pd.read_parquet(a / "customers.parquet")
     assert c["customer_id"].is_unique and len(c) == n
@@ -111,8 +116,8 @@ def test_truth_has_every_key_of_the_brief(truth: dict) -> None:
                 "delta"} <= set(mv)
 
 
-#: Module constants of cxlib.data.synth that are not planted model parameters (reviewed here:
-#: a new constant is either in truth.json or added to this list on purpose).
+#: Module constants of cxlib.data.synth.constants that are not planted model parameters
+#: (reviewed here: a new constant is either in truth.json or added to this list on purpose).
 NOT_PLANTED = {
     "SIZES", "MIN_SIZE", "PARTS_ABOVE", "CHUNK_CUSTOMERS", "MONTH_STARTS", "MONTH_FIRST_DAY",
     "N_DAYS", "MONTH_OF_DAY", "MONTH_P", "AZ_REGIONS", "AZ_FIRST", "AZ_LAST", "TR_FIRST",
@@ -127,15 +132,15 @@ def _plain(v):
 
 
 def test_every_planted_module_constant_is_in_truth(truth: dict) -> None:
-    names = {n for n, v in vars(synth).items()
+    names = {n for n, v in vars(const).items()
              if n.isupper() and not n.startswith("_") and not callable(v)}
-    assert synth.NOT_PLANTED == NOT_PLANTED
+    assert const.NOT_PLANTED == NOT_PLANTED
     planted = names - NOT_PLANTED
     assert {"RETENTION_INTERCEPT", "RETENTION_PER_OVERALL_LATENT", "SEGMENT_MARGIN",
             "RESPONSE_RATE", "ORDER_RATE", "NEVER_ASKED", "LOW_BASE"} <= planted
     assert set(truth["constants"]) == planted
     for name in sorted(planted):
-        value = getattr(synth, name)
+        value = getattr(const, name)
         if isinstance(value, set | frozenset):
             value = sorted(value)
         assert truth["constants"][name] == _plain(value), name
@@ -145,18 +150,18 @@ def test_truth_explains_the_planted_constants(truth: dict) -> None:
     # the named sections hold the same values, where an analyst looks for them
     ret = truth["retention"]
     assert (ret["intercept"], ret["per_overall_latent"], ret["curvature"]) == (
-        synth.RETENTION_INTERCEPT, synth.RETENTION_PER_OVERALL_LATENT, synth.RETENTION_CURVATURE)
+        const.RETENTION_INTERCEPT, const.RETENTION_PER_OVERALL_LATENT, const.RETENTION_CURVATURE)
     model = truth["model"]
-    assert model["segment_margin"] == dict(zip(synth.SEGMENTS, synth.SEGMENT_MARGIN.tolist(),
+    assert model["segment_margin"] == dict(zip(const.SEGMENTS, const.SEGMENT_MARGIN.tolist(),
                                                strict=True))
-    assert model["segment_shares"] == dict(zip(synth.SEGMENTS, synth.SEGMENT_P.tolist(),
+    assert model["segment_shares"] == dict(zip(const.SEGMENTS, const.SEGMENT_P.tolist(),
                                                strict=True))
     assert (model["response_rate"], model["order_rate"], model["margin_noise_sd"]) == (
-        synth.RESPONSE_RATE, synth.ORDER_RATE, synth.MARGIN_NOISE_SD)
-    assert model["region_branches"] == synth.REGION_BRANCHES
+        const.RESPONSE_RATE, const.ORDER_RATE, const.MARGIN_NOISE_SD)
+    assert model["region_branches"] == const.REGION_BRANCHES
     assert abs(sum(model["branch_shares"].values()) - 1) < 1e-9
-    assert truth["specialist_effects"]["satisfaction_centre"] == synth.SPEC_SAT_CENTRE
-    assert truth["coverage"]["low_base_pilot_respondents"] == synth.LOW_BASE_PILOT
+    assert truth["specialist_effects"]["satisfaction_centre"] == const.SPEC_SAT_CENTRE
+    assert truth["coverage"]["low_base_pilot_respondents"] == const.LOW_BASE_PILOT
 
 
 def test_planted_touchpoints_exist_in_the_catalog(truth: dict) -> None:
@@ -211,9 +216,9 @@ def test_innovation_truth_is_consistent(truth: dict) -> None:
 def test_expected_score_matches_scipy_norm() -> None:
     # reference: scipy.stats.norm.cdf; E[1 + #{c_j < x + e}] = 1 + sum_j P(e > c_j - x)
     x = np.array([-1.0, 0.3, 2.0])
-    cuts = synth.CSAT_CUTS
+    cuts = const.CSAT_CUTS
     ref = 1 + np.array([sum(1 - stats.norm.cdf(c, loc=xi, scale=1.3) for c in cuts) for xi in x])
-    got = 1 + synth._expected_score(x, cuts, 1.3)
+    got = 1 + model.expected_score(x, cuts, 1.3)
     np.testing.assert_allclose(got, ref, atol=1e-12)
 
 
@@ -261,8 +266,9 @@ def test_simulate_survey_is_reproducible_and_truth_fixed() -> None:
 
 # ---------------------------------------------------------------- contracts
 def test_outputs_pass_the_contracts(tables: dict[str, pd.DataFrame]) -> None:
-    for name, schema in schemas.SCHEMAS.items():
-        schema.validate(tables[name], lazy=True)
+    assert {f.removesuffix(".parquet") for f in FILES if f.endswith(".parquet")} <= set(tables)
+    for name, frame in tables.items():
+        schemas.SCHEMAS[name].validate(frame, lazy=True)
     r = tables["responses"]
     assert set(r["metric"]) == {"csat", "ces", "nps", "overall"}
     assert set(r.loc[r["metric"].isin(["nps", "overall"]), "touchpoint_id"]) == {"journey"}
@@ -301,8 +307,8 @@ def test_size_is_roughly_honoured(truth: dict, world: Path, tmp_path: Path) -> N
 
 
 def test_large_sizes_write_response_parts(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(synth, "PARTS_ABOVE", 1_000)
-    monkeypatch.setattr(synth, "CHUNK_CUSTOMERS", 60)
+    monkeypatch.setattr(const, "PARTS_ABOVE", 1_000)
+    monkeypatch.setattr(const, "CHUNK_CUSTOMERS", 60)
     out = synth.generate(tmp_path / "p", size=3000, seed=4)
     parts = sorted((out / "responses").glob("part-*.parquet"))
     assert len(parts) >= 2 and not (out / "responses.parquet").exists()
@@ -320,7 +326,7 @@ def test_missing_catalog_fails_clearly(tmp_path: Path) -> None:
     path = tmp_path / "retail.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CatalogError, match="store_checkout"):
-        synth._World(1, path)
+        model.World(1, path)
 
 
 # ----------------------------------------------------------- planted effects
@@ -456,46 +462,46 @@ def test_planted_blind_spots_and_low_base_are_exactly_what_coverage_finds(world,
     from cxlib.data.catalog import load_catalog
 
     cov_truth = truth["coverage"]
-    assert cov_truth["never_asked"] == list(synth.NEVER_ASKED) and len(synth.NEVER_ASKED) >= 2
-    assert cov_truth["low_base"] == list(synth.LOW_BASE)
+    assert cov_truth["never_asked"] == list(const.NEVER_ASKED) and len(const.NEVER_ASKED) >= 2
+    assert cov_truth["low_base"] == list(const.LOW_BASE)
     flagged = coverage.blind_spots(tables["responses"], load_catalog("retail"))
     got = dict(zip(flagged["touchpoint_id"], flagged["status"].astype(str), strict=True))
-    assert got == {**dict.fromkeys(synth.NEVER_ASKED, "blind_spot"),
-                   **dict.fromkeys(synth.LOW_BASE, "low_base")}
+    assert got == {**dict.fromkeys(const.NEVER_ASKED, "blind_spot"),
+                   **dict.fromkeys(const.LOW_BASE, "low_base")}
     n = flagged.set_index("touchpoint_id")["n_respondents_all"].to_dict()
     assert {k: n[k] for k in cov_truth["n_respondents"]} == cov_truth["n_respondents"]
-    assert 0 < n[synth.LOW_BASE[0]] < config.MIN_BASE
+    assert 0 < n[const.LOW_BASE[0]] < config.MIN_BASE
     # the pilot question reached only the first LOW_BASE_PILOT respondents
     r = tables["responses"]
-    asked = r.loc[r["touchpoint_id"] == synth.LOW_BASE[0], "response_id"]
-    assert (asked.str[1:].astype(int) <= synth.LOW_BASE_PILOT).all()
+    asked = r.loc[r["touchpoint_id"] == const.LOW_BASE[0], "response_id"]
+    assert (asked.str[1:].astype(int) <= const.LOW_BASE_PILOT).all()
 
 
 def test_coverage_masks_change_no_other_draw(tmp_path: Path) -> None:
     # the blind spots are masks applied after every draw: without them the same seed gives
     # the same customers, orders, contacts, and the same answers everywhere else
-    silent = [*synth.NEVER_ASKED, *synth.LOW_BASE]
+    silent = [*const.NEVER_ASKED, *const.LOW_BASE]
     a = synth.generate(tmp_path / "with", size=3000, seed=3)
-    saved = synth.NEVER_ASKED, synth.LOW_BASE
+    saved = const.NEVER_ASKED, const.LOW_BASE
     try:
-        synth.NEVER_ASKED, synth.LOW_BASE = (), ()
-        synth._world.cache_clear()
+        const.NEVER_ASKED, const.LOW_BASE = (), ()
+        model.world_model.cache_clear()
         b = synth.generate(tmp_path / "without", size=3000, seed=3)
     finally:
-        synth.NEVER_ASKED, synth.LOW_BASE = saved
-        synth._world.cache_clear()
+        const.NEVER_ASKED, const.LOW_BASE = saved
+        model.world_model.cache_clear()
     ha, hb = _hashes(a), _hashes(b)
     for f in ("customers.parquet", "orders.parquet", "contacts.parquet", "employees.parquet",
               "innovations.parquet"):
         assert ha[f] == hb[f], f
     ra, rb = (pd.read_parquet(x / "responses.parquet") for x in (a, b))
     assert set(rb["touchpoint_id"]) >= set(silent) and not set(ra["touchpoint_id"]) & set(
-        synth.NEVER_ASKED)
+        const.NEVER_ASKED)
     pd.testing.assert_frame_equal(ra.reset_index(drop=True),
                                   rb[~rb["touchpoint_id"].isin(silent)
-                                     | ((rb["touchpoint_id"].isin(synth.LOW_BASE))
+                                     | ((rb["touchpoint_id"].isin(const.LOW_BASE))
                                         & (rb["response_id"].str[1:].astype(int)
-                                           <= synth.LOW_BASE_PILOT))].reset_index(drop=True))
+                                           <= const.LOW_BASE_PILOT))].reset_index(drop=True))
 
 
 def test_planted_move_is_visible(tables, truth) -> None:
@@ -532,7 +538,7 @@ def test_innovation_panel_recovers_att() -> None:
 def test_cli_writes_a_world(tmp_path: Path, capsys) -> None:
     out = tmp_path / "cli"
     assert cli.main(["synth", "--size", "1000", "--seed", "2", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert set(FILES) <= {p.name for p in out.iterdir()}
     assert "response rows" in capsys.readouterr().out
     assert cli.main(["synth", "--size", "tiny", "--out", str(tmp_path / "bad")]) == 2
     assert "small, medium, large" in capsys.readouterr().err
@@ -547,7 +553,7 @@ def test_ensure_bench_world_generates_once(tmp_path: Path, monkeypatch) -> None:
         calls.append(1)
         return real(*a, **k)
 
-    monkeypatch.setattr(synth, "generate", counting)
+    monkeypatch.setattr(bench, "generate", counting)
     results: list[Path] = []
     threads = [threading.Thread(target=lambda: results.append(
         synth.ensure_bench_world(1000, seed=3))) for _ in range(2)]
@@ -568,3 +574,41 @@ def test_ensure_bench_world_takes_over_a_dead_lock(tmp_path: Path, monkeypatch) 
     lock.write_text("999999999")  # no such process
     out = synth.ensure_bench_world(1000, seed=4)
     assert (out / "truth.json").exists() and not lock.exists()
+
+
+# ----------------------------------------------------------- sub-generators
+def test_sub_generator_adds_a_table_and_its_truth_and_changes_nothing_else(
+        tmp_path: Path, monkeypatch) -> None:
+    # the extension point of cxlib.data.synth.extend: a sub-generator sees the tables written
+    # so far, draws from its own stream and adds a table + truth; the core world is unchanged
+    monkeypatch.setattr(synth.world, "SUB_GENERATORS", ())
+    base = synth.generate(tmp_path / "base", size=1000, seed=5)
+    seen = {}
+
+    def pulse(world: synth.WorldSoFar) -> synth.Extension:
+        emp = world.table("employees", columns=["employee_id"])
+        seen["n_customers"] = world.truth["n_customers"]
+        score = world.rng().integers(1, 6, emp.num_rows)
+        return synth.Extension(
+            tables={"pulse": pa.table({"employee_id": emp["employee_id"], "score": score})},
+            truth={"mean_score": 3.0})
+
+    monkeypatch.setattr(synth.world, "SUB_GENERATORS", (("pulse", pulse),))
+    out = synth.generate(tmp_path / "ext", size=1000, seed=5)
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["pulse"] == {"mean_score": 3.0}
+    assert truth["tables"] == {"pulse": {"pulse": len(pd.read_parquet(out / "employees.parquet"))}}
+    assert seen["n_customers"] == truth["n_customers"]
+    hb, he = _hashes(base), _hashes(out)
+    assert set(he) - set(hb) == {"pulse.parquet"}
+    assert all(hb[f] == he[f] for f in hb if f != "truth.json")
+    # the same stream for the same seed: reproducible
+    again = synth.generate(tmp_path / "ext2", size=1000, seed=5)
+    assert _hashes(again)["pulse.parquet"] == he["pulse.parquet"]
+
+    def clash(world: synth.WorldSoFar) -> synth.Extension:
+        return synth.Extension()
+
+    monkeypatch.setattr(synth.world, "SUB_GENERATORS", (("innovations", clash),))
+    with pytest.raises(ParameterError, match="clashes"):
+        synth.generate(tmp_path / "bad", size=1000, seed=5)

@@ -73,10 +73,10 @@ def test_heatmap_colours_follow_polarity():
     s = summary_rows(["store_checkout", "website"], segs=["a", "b"])
     ax = segment_heatmap(s.assign(metric="ces", higher_is_better=False), by="seg")
     mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
-    assert mesh.get_cmap().name == "RdYlGn_r"  # high effort = red
+    assert mesh.get_cmap().name == "RdBu_r"  # high effort = red (colour-blind safe map)
     ax2 = segment_heatmap(s, by="seg")
     assert next(c for c in ax2.collections if isinstance(c, QuadMesh)).get_cmap().name == \
-        "RdYlGn"
+        "RdBu"
 
 
 def test_trend_lines_draw_bands_and_grey_low_base():
@@ -106,4 +106,4 @@ def test_journey_chart_greys_low_base_and_reds_weakest():
               for line in ax.get_lines() if line.get_linestyle() == "None"}
     # x follows the catalog's journey order: advertising 0, website 1, store_checkout 2,
     # sales_staff 3; error-bar markers are grey for the low base, red for the weakest link
-    assert colors[GREY] == [0.0] and colors["#d62728"] == [2.0]
+    assert colors[GREY] == [0.0] and colors["#d55e00"] == [2.0]

@@ -110,19 +110,19 @@ def test_every_kind_of_bad_parameter_is_reported_before_anything_runs(
         tmp_path: Path, sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data_nb = make_notebook(tmp_path / "seg.ipynb", parameters=textwrap.dedent('''\
         dataset: str = "sample"  # "sample" or a world folder
-        segment_column: str = "segment"  # a column of responses
-        segment_value: str = ""  # "" = everyone, or a value of responses.{segment_column}
+        filter_column: str = "segment"  # a column of responses
+        filter_value: str = ""  # "" = everyone, or a value of responses.{filter_column}
         drivers: str = "all"  # catalog ids, comma-separated
         language: str = "en"  # one of en | tr | az: language of the report
         results_path: str = ""  # set by the runner
         '''), body="pass\n")
     reports = tmp_path / "reports"
     rows = [
-        {"segment_vaule": "mass"},                    # unknown name (typo)
+        {"filter_vaule": "mass"},                    # unknown name (typo)
         {"language": 7},                              # wrong type
         {"language": "de"},                           # outside the declared choices
-        {"segment_value": "no-such-segment"},         # not a value present in the data
-        {"segment_column": "no_such_column"},         # not a column of the table
+        {"filter_value": "no-such-segment"},         # not a value present in the data
+        {"filter_column": "no_such_column"},         # not a column of the table
         {"drivers": "pre_sale,no_such_touchpoint"},   # not a catalog id
         {"results_path": "/tmp/x.json"},              # reserved for the runner
         {"dataset": str(tmp_path / "no-such-world")},  # a dataset that does not exist
@@ -135,7 +135,7 @@ def test_every_kind_of_bad_parameter_is_reported_before_anything_runs(
     problems = info.value.problems
     assert len(problems) == len(rows), problems
     text = "\n".join(problems)
-    assert "unknown parameter 'segment_vaule' (did you mean 'segment_value'?)" in text
+    assert "unknown parameter 'filter_vaule' (did you mean 'filter_value'?)" in text
     assert "language must be str, got int 7" in text
     assert "language='de' is not one of 'az', 'en', 'tr'" in text
     assert "'no-such-segment' is not a value of responses.segment" in text
@@ -148,7 +148,7 @@ def test_every_kind_of_bad_parameter_is_reported_before_anything_runs(
 
     ok = write_batch(tmp_path, {"name": "good", "parameters": {"dataset": str(sample_dir)},
                                 "jobs": [{"notebook": str(data_nb), "rows": [
-                                    {"segment_value": "mass", "drivers": "pre_sale,website"},
+                                    {"filter_value": "mass", "drivers": "pre_sale,website"},
                                     {"language": "az"}]}]})
     batch.validate(batch.load_batch(ok))  # good values pass
 

@@ -1,4 +1,4 @@
-"""Masking personal data and sanitising HTML (cxlib.share.privacy), piece by piece."""
+"""Masking personal data (cxlib.share.mask) and sanitising HTML (cxlib.share.sanitize)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxlib import i18n
-from cxlib.share import privacy
-from cxlib.share.privacy import mask_html, mask_text, mask_value, sanitize_css, sanitize_html
+from cxlib.share import mask as privacy
+from cxlib.share import sanitize
+from cxlib.share.mask import mask_html, mask_text, mask_value
+from cxlib.share.sanitize import sanitize_css, sanitize_html
 
 IDS = ["C90000001", "C90000002", "C90000003"]
 FRAME = pd.DataFrame({"customer_id": IDS, "region": ["Baku", "Baku", "Istanbul"],
@@ -197,7 +201,7 @@ def test_links_that_are_not_report_links_lose_their_link(href):
     ("#What-moved:-segments,-periods", "fragment"),
     ("data:image/png;base64,AA", "data_image"), ("data:text/html,x", "bad")])
 def test_urls_are_read_as_a_browser_reads_them(url, kind):
-    assert privacy._url_kind(url) == kind
+    assert sanitize._url_kind(url) == kind
 
 
 def test_report_links_and_fragments_stay_web_links_become_text():
@@ -291,7 +295,7 @@ def test_a_full_page_gets_a_fresh_head():
             '<link rel="stylesheet" href="https://cdn.example/x.css">'
             "<style>p { color: red }</style></head><body class=\"jp-Notebook\"><p>x</p>"
             "</body></html>")
-    out = sanitize_html(page, lang="tr", title="Başlık <b>")
+    out = sanitize_html(page, language="tr", title="Başlık <b>")
     soup = BeautifulSoup(out, "html.parser")
     assert soup.html["lang"] == "tr" and soup.title.get_text() == "Başlık <b>"
     assert not soup.find_all(["script", "link"]) and "cdn.example" not in out
@@ -314,8 +318,11 @@ def test_no_cxlib_plot_labels_points_with_a_personal_column():
     assert len(modules) >= 4, f"no plot modules found in {plots}"
     found = []
     for py in modules:
-        for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
+        tree = ast.parse(py.read_text(encoding="utf-8"))
+        prose = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings
+        for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and id(node) not in prose \
                     and privacy.is_personal_column(node.value, ambiguous=False):
                 found.append((py.name, node.lineno, node.value))
     assert not found
@@ -328,3 +335,128 @@ def test_only_allow_listed_tags_and_attributes_survive():
     soup = BeautifulSoup(out, "html.parser")
     assert soup.p.attrs == {"class": ["c"], "id": "i", "data-x": "1"}
     assert not soup.find("blink") and "b" in soup.get_text() and "comment" not in out
+
+
+# --------------------------------------------------------------------------- issue 12
+
+VICTIM = ["C00000012", "R00000042", "Murad Rzayev", "murad.rzayev@example.az",
+          "+994 55 651 72 81"]
+
+
+@pytest.mark.parametrize(("text", "hidden", "kept"), [
+    ("C00000012-2024-03-01", "C00000012", "-2024-03-01"),
+    ("C00000012_R00000042", "R00000042", "_"),
+    ("statement_C00000012.pdf", "C00000012", "statement_"),
+    ("see reports/01--C00000012--ab12cd.manager.html", "C00000012", ".manager.html"),
+    ("owner Murad_Rzayev.", "Rzayev", "owner "),
+])
+def test_personal_values_glued_to_other_text_are_masked(text, hidden, kept):
+    values = privacy.PersonalValues.from_values(VICTIM)
+    out = mask_text(text, values)
+    assert hidden not in out and kept in out and "•••" in out
+    assert mask_value("C00000012") in mask_text("C00000012-2024-03-01", values)
+
+
+def test_glued_masking_leaves_other_tokens_alone():
+    values = privacy.PersonalValues.from_values(VICTIM)
+    text = "2025-03-14 0.0312 e-mail C00000013-x run_2024-01 seg_mass"
+    assert mask_text(text, values) == text
+
+
+def _page(outputs: list[dict]) -> str:
+    """A notebook page as the renderer exports it (nbconvert, lab template, embedded images)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={**o, "text/plain": "x"})
+                    for o in outputs]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Report\nA figure follows."), cell]
+    body, _ = HTMLExporter(template_name="lab", embed_images=True).from_notebook_node(nb)
+    return body
+
+
+def _svg_texts(html: str) -> list[str]:
+    soup = BeautifulSoup(html, "html.parser")
+    return [base64.b64decode(i["src"].split(",", 1)[1]).decode()
+            for i in soup.find_all("img", src=re.compile(r"^data:image/svg\+xml;base64,"))]
+
+
+def test_customer_text_in_styler_and_html_outputs_is_text():
+    """The issue's attack: a comment with a giant heading and an inline SVG image that
+    carries a customer's name, phone and e-mail, through a Styler table, display(HTML)
+    and display(Markdown). In the shared page it is text; the only images are figures."""
+    leak = ('<svg xmlns="http://www.w3.org/2000/svg"><text>Murad Rzayev +994 55 651 72 81 '
+            "murad.rzayev@example.az</text></svg>")
+    img = f'<img src="data:image/svg+xml;base64,{base64.b64encode(leak.encode()).decode()}">'
+    comment = ('<h1 style="font-size:90px;color:red">DECISION: ROLL BACK THE KIOSK '
+               f"(approved by CFO)</h1>{img}")
+    styler = pd.DataFrame({"comment": [comment], "score": [1]}).style.to_html()
+    figure = ('<svg xmlns="http://www.w3.org/2000/svg" width="50" height="20">'
+              "<text>Murad Rzayev</text></svg>")
+    page = _page([{"text/html": styler}, {"text/html": f"<p>Comment: {comment}</p>"},
+                  {"text/markdown": "# DECISION: SCALE IT\n\nCustomer **says**: " + img},
+                  {"image/svg+xml": figure}, {"image/png": "iVBORw0KGgo="}])
+    values = privacy.PersonalValues.from_values(VICTIM)
+    for mask in (True, False):
+        out = sanitize_html(page, values=values, mask=mask)
+        soup = BeautifulSoup(out, "html.parser")
+        assert not [h for h in soup.find_all(re.compile(r"^h[1-6]$"))
+                    if "DECISION" in h.get_text()]  # no heading from a comment
+        assert "DECISION: ROLL BACK THE KIOSK" in soup.get_text()  # shown, as text
+        assert "DECISION: SCALE IT" in soup.get_text()
+        assert not [t for t in soup.find_all(style=True) if "90px" in t["style"]]
+        srcs = [i["src"][:22] for i in soup.find_all("img")]
+        assert sorted(srcs) == ["data:image/png;base64,", "data:image/svg+xml;bas"]  # figures
+        svgs = _svg_texts(out)
+        assert len(svgs) == 1  # the figure, still an image
+        assert mask or "Murad Rzayev" in svgs[0]  # masked in the managers' view only
+        assert not any(x in s for s in svgs for x in ("+994", "example.az"))
+        if mask:
+            assert not any("Murad" in s for s in svgs)  # the figure's own text is masked
+            assert "Murad" not in soup.get_text() and "example.az" not in out
+
+
+def test_pandas_table_sheets_stay_sheets_and_style_only_pandas_tables():
+    df = pd.DataFrame({"a": [1]})
+    page = _page([{"text/html": df._repr_html_()},
+                  {"text/html": "<style>body{display:none} .dataframe td{color:red}</style>x"}])
+    out = sanitize_html(page)
+    soup = BeautifulSoup(out, "html.parser")
+    assert ".dataframe" not in soup.body.get_text()  # pandas' sheet is not shown as text
+    sheets = " ".join(s.get_text() for s in soup.find_all("style"))
+    assert "only-of-type" in sheets and ".dataframetd{color:red}" in sheets.replace(" ", "")
+    assert "body{display:none}" not in sheets.replace(" ", "")  # from content: pandas rules only
+
+
+_GLUE_CHARS = "_-.@+"
+_AROUND = st.text(alphabet="abcxyz0123456789 " + _GLUE_CHARS, max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(before=_AROUND, glue1=st.sampled_from([*_GLUE_CHARS, " "]),
+       glue2=st.sampled_from([*_GLUE_CHARS, " ", ""]), after=_AROUND,
+       secret=st.sampled_from(["C00000012", "R00000042"]))
+def test_a_known_id_glued_anywhere_never_survives(before, glue1, glue2, after, secret):
+    """Property: however a known id is glued into text with ``_ - . @ +``, it is masked,
+    and masking never raises."""
+    values = privacy.PersonalValues.from_values(VICTIM)
+    text = f"{before}{glue1}{secret}{glue2}{after}" if glue2 or not after[:1].isalnum() \
+        else f"{before}{glue1}{secret}"
+    assert secret not in mask_text(text, values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_sanitising_and_masking_any_text_never_raise(text):
+    values = privacy.PersonalValues.from_values(VICTIM)
+    assert isinstance(mask_text(text, values), str)
+    out = sanitize_html(f"<p>{text}</p>", values=values, mask=True)
+    assert "<script" not in out.lower()
+
+
+def test_an_id_with_dashes_glued_to_a_file_name_is_masked():
+    values = privacy.PersonalValues.from_values(["AB-123-XYZ"])
+    out = mask_text("see ref_AB-123-XYZ.pdf and AB-123 alone", values)
+    assert out == f"see ref_{mask_value('AB-123-XYZ')}.pdf and AB-123 alone"

@@ -1,0 +1,248 @@
+"""Customer 360: the whole customer on one page, for whoever answers the phone.
+
+:func:`customer_360` looks one customer up in the indexed profile store
+(:mod:`cxlib.data.profiles`: sorted Parquet, one row group read per table) and
+returns a :class:`Profile`: tidy tables (orders, open orders, payments,
+contacts and complaints, survey answers) and a headline summary (what they buy,
+last purchase, how they pay and whether late, overdue amount, churn
+probability, expected value, specialist), plus a one-page HTML card
+(:meth:`Profile.card_html`, jinja2 with autoescaping).
+
+The card is personal data for internal use: it is never part of a shared
+manager report (the masking of :mod:`cxlib.share` replaces the dataset's
+personal values wherever a notebook displays it; tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxlib.analysis import clv
+from cxlib.errors import ParameterError
+
+__all__ = ["CARD_TEMPLATE", "Profile", "customer_360", "record_results"]
+
+CARD_TEMPLATE = """\
+<div class="cx-card" data-cx-personal="customer-card">
+<h3>{{ s.name or s.customer_id }} <small>{{ s.customer_id }}</small></h3>
+<p>{{ s.segment }}{% if s.customer_type %} · {{ s.customer_type }}{% endif %} · {{ s.region }}
+ · specialist {{ s.specialist_id or "none" }}</p>
+<table>
+<tr><th>orders</th><td>{{ s.n_orders }} ({{ "%.2f"|format(s.revenue) }} revenue)</td></tr>
+<tr><th>last purchase</th><td>{{ s.last_purchase or "never" }}
+ {% if s.last_channel %}({{ s.last_channel }}){% endif %}</td></tr>
+<tr><th>open orders</th><td>{{ s.open_orders }}</td></tr>
+<tr><th>pays by</th><td>{{ s.payment_method or "n/a" }}; late {{ s.late_payments }} of
+ {{ s.n_payments }}; overdue {{ "%.2f"|format(s.overdue_amount) }}</td></tr>
+<tr><th>complaints</th><td>{{ s.complaints }} of {{ s.n_contacts }} contacts</td></tr>
+<tr><th>survey answers</th><td>{{ s.n_answers }}{% if s.last_comment %}: "{{ s.last_comment }}"
+{% endif %}</td></tr>
+<tr><th>churn risk</th><td>{{ "%.0f"|format(100 * s.churn_probability) }}%</td></tr>
+<tr><th>expected value</th><td>{{ "%.2f"|format(s.expected_value) }}
+ ({{ s.horizon_weeks|int }} weeks)</td></tr>
+</table>
+{% if recent %}<table><tr><th>date</th><th>what</th><th>detail</th></tr>
+{% for r in recent %}<tr><td>{{ r.date }}</td><td>{{ r.kind }}</td><td>{{ r.detail }}</td></tr>
+{% endfor %}</table>{% endif %}
+</div>
+"""
+
+
+@dataclass
+class Profile:
+    """One customer's 360-degree profile.
+
+    Attributes
+    ----------
+    customer_id : str
+    summary : dict
+        Headline facts (see :func:`customer_360`).
+    tables : dict of DataFrame
+        ``customer, orders, open_orders, payments, contacts, complaints,
+        responses``.
+    """
+
+    customer_id: str
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def timeline(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` latest events: ``date, kind, detail`` (orders, contacts, answers)."""
+        parts = []
+        o = self.tables.get("orders")
+        if o is not None and len(o):
+            parts.append(pd.DataFrame({"date": o["date"], "kind": "order", "detail": (
+                o.get("status", pd.Series("", index=o.index)).astype(str) + " "
+                + o["revenue"].map("{:.2f}".format))}))
+        k = self.tables.get("contacts")
+        if k is not None and len(k):
+            what = np.where(k.get("complaint", pd.Series(False, index=k.index)).fillna(False)
+                            .astype(bool), "complaint", "contact")
+            parts.append(pd.DataFrame({"date": k["date"], "kind": what,
+                                       "detail": k["channel"].astype(str) + " "
+                                       + k["direction"].astype(str)}))
+        r = self.tables.get("responses")
+        if r is not None and len(r):
+            parts.append(pd.DataFrame({"date": r["date"], "kind": "answer", "detail": (
+                r["touchpoint_id"].astype(str) + " " + r["metric"].astype(str) + " = "
+                + r["score"].map("{:g}".format))}))
+        if not parts:
+            return pd.DataFrame(columns=["date", "kind", "detail"])
+        df = pd.concat(parts, ignore_index=True)
+        df["date"] = pd.to_datetime(df["date"]).dt.date
+        return df.sort_values("date", ascending=False, kind="stable").head(n).reset_index(
+            drop=True)
+
+    def card_html(self) -> str:
+        """The one-page card (HTML; every value escaped)."""
+        import jinja2
+
+        env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+        recent = self.timeline().to_dict("records")
+        return env.from_string(CARD_TEMPLATE).render(s=_Attr(self.summary), recent=recent)
+
+    def _repr_html_(self) -> str:
+        return self.card_html()
+
+    def __repr__(self) -> str:  # short: the tables stay out of text outputs
+        return f"Profile({self.customer_id!r}: {self.summary.get('n_orders')} orders)"
+
+
+class _Attr(dict):
+    """Summary dict with attribute access for the template (missing keys -> None)."""
+
+    def __getattr__(self, k: str) -> Any:
+        return self.get(k)
+
+
+def _ts(x: Any) -> str | None:
+    return None if x is None or pd.isna(x) else str(pd.Timestamp(x).date())
+
+
+def customer_360(world: Any, customer_id: str, *, store: Any = None,
+                 bgnbd: clv.Fit | None = None, gamma_gamma: clv.Fit | None = None,
+                 horizon_weeks: float = 52.0, as_of: str | pd.Timestamp | None = None
+                 ) -> Profile:
+    """The whole customer: tables and headline facts for the card.
+
+    Parameters
+    ----------
+    world
+        A :class:`cxlib.data.datasets.World` (generated world) or its folder.
+    customer_id
+        The customer. An unknown id raises :class:`cxlib.errors.DataError` naming
+        the closest ids (never an empty card).
+    store
+        An open :class:`cxlib.data.profiles.ProfileStore` (opened, and built on
+        first use, when None).
+    bgnbd, gamma_gamma
+        Fitted purchase and spend models (:mod:`cxlib.analysis.clv`) for the
+        churn probability (1 - P(alive)) and the expected value over
+        ``horizon_weeks``; without them those two are NaN.
+    as_of
+        The date payments are overdue against (default: the last order date).
+
+    Returns
+    -------
+    Profile
+        ``summary`` keys: customer_id, name, segment, customer_type, region,
+        specialist_id, n_orders, revenue, last_purchase, last_channel,
+        top_channel, open_orders, n_payments, payment_method, late_payments,
+        overdue_amount, n_contacts, complaints, n_answers, last_comment,
+        churn_probability, expected_value, horizon_weeks.
+    """
+    from cxlib.data.profiles import ProfileStore
+
+    if horizon_weeks <= 0:
+        raise ParameterError([f"horizon_weeks={horizon_weeks}: must be > 0"])
+    store = store if store is not None else ProfileStore.open(world)
+    t = store.lookup(customer_id)
+    cust = t["customers"].iloc[0]
+    orders = t.get("orders", pd.DataFrame()).sort_values("date") if "orders" in t else (
+        pd.DataFrame())
+    pays = t.get("payments", pd.DataFrame())
+    contacts = t.get("contacts", pd.DataFrame())
+    resp = t.get("responses", pd.DataFrame())
+    end = pd.Timestamp(as_of) if as_of is not None else (
+        pd.to_datetime(orders["date"]).max() if len(orders) else pd.Timestamp.now())
+    open_orders = (orders[orders["status"].isin(["processing", "shipped"])]
+                   if "status" in orders.columns else orders.iloc[0:0])
+    late = overdue = 0.0
+    method = None
+    if len(pays):
+        paid = pd.to_datetime(pays["paid_date"])
+        due = pd.to_datetime(pays["due_date"])
+        late = int(((paid > due) | (paid.isna() & (due < end))).sum())
+        overdue = float(pays.loc[paid.isna() & (due < end), "amount"].sum())
+        method = pays["method"].mode().iloc[0]
+    complaints = (contacts[contacts["complaint"].astype(bool)] if "complaint" in contacts.columns
+                  else contacts.iloc[0:0])
+    churn = value = float("nan")
+    if bgnbd is not None and len(orders):
+        s = clv.rfm_summary(orders, end=end)
+        v = clv.customer_value(s, bgnbd, gamma_gamma, horizon_weeks=horizon_weeks)
+        churn = float(1 - v["p_alive"].iloc[0])
+        value = float(v["expected_value"].iloc[0])
+    last = orders.iloc[-1] if len(orders) else None
+    comments = resp["comment"].dropna() if "comment" in resp.columns else pd.Series(dtype=str)
+    summary = {
+        "customer_id": str(cust["customer_id"]), "name": cust.get("name"),
+        "segment": cust.get("segment"), "customer_type": cust.get("customer_type"),
+        "region": cust.get("region"), "specialist_id": cust.get("specialist_id"),
+        "n_orders": len(orders), "revenue": float(orders["revenue"].sum()) if len(orders) else 0.0,
+        "last_purchase": _ts(last["date"]) if last is not None else None,
+        "last_channel": None if last is None else last.get("channel"),
+        "top_channel": (orders["channel"].mode().iloc[0] if "channel" in orders.columns
+                        and len(orders) else None),
+        "open_orders": len(open_orders), "n_payments": len(pays), "payment_method": method,
+        "late_payments": late, "overdue_amount": overdue, "n_contacts": len(contacts),
+        "complaints": len(complaints), "n_answers": len(resp),
+        "last_comment": comments.iloc[-1] if len(comments) else None,
+        "churn_probability": churn, "expected_value": value, "horizon_weeks": horizon_weeks,
+    }
+    tables = {"customer": t["customers"], "orders": orders, "open_orders": open_orders,
+              "payments": pays, "contacts": contacts, "complaints": complaints,
+              "responses": resp}
+    return Profile(customer_id=summary["customer_id"], summary=summary, tables=tables)
+
+
+def record_results(out: Any, *, profit: pd.DataFrame, by_segment: pd.DataFrame,
+                   actions: pd.DataFrame, whale: dict[str, float], compare_by: str,
+                   self_service: pd.DataFrame, cutoff: pd.DataFrame,
+                   later: dict[str, float]) -> None:
+    """Headline figures of notebook 05 into a :class:`cxlib.share.results.Results`.
+
+    Share of value-destroying customers, profit of the top and bottom deciles,
+    segments to target / win back / stop serving, self-service share, the
+    cut-off rule's cost in customer-days a year and what a later cut-off saves.
+    No personal data: only aggregates.
+    """
+    n = len(profit)
+    out.headline("share_value_destroying", whale["share_value_destroying"],
+                 label="customers who destroy value", n=n, unit="share")
+    out.headline("top_decile_profit", whale["top_decile_value"],
+                 label="profit of the top 10% of customers", n=n, unit="currency")
+    out.headline("bottom_decile_profit", whale["bottom_decile_value"],
+                 label="profit of the bottom 10% of customers", n=n, unit="currency")
+    for action in ("target", "win_back", "stop_serving_at_a_loss"):
+        segs = actions.loc[actions["action"] == action, compare_by].astype(str).tolist()
+        out.headline(f"segments_{action}", ", ".join(segs) or "none",
+                     label=f"segments: {action.replace('_', ' ')}")
+    ss = self_service.iloc[0]
+    out.headline("self_service_share", float(ss["share"]), label="orders through self-service",
+                 ci=(float(ss["ci_low"]), float(ss["ci_high"])), n=int(ss["n_orders"]),
+                 unit="share")
+    row = cutoff.iloc[-1]
+    out.headline("cutoff_customer_days", float(row["customer_days_per_year"]),
+                 label="customer-days a year lost to the cut-off rule",
+                 ci=(float(row["days_ci_low"]), float(row["days_ci_high"])),
+                 n=int(row["n_orders"]), unit="days")
+    out.headline("later_cutoff_days_saved", float(later["days_saved_per_year"]),
+                 label="customer-days a year a later cut-off saves",
+                 ci=(float(later["ci_low"]), float(later["ci_high"])), unit="days")
+    out.table("segment_profit", by_segment)
+    out.table("segment_actions", actions)

@@ -1,0 +1,259 @@
+"""The tables a notebook recorded, as a manager reads them (brief, Excel).
+
+A results file holds tidy tables with internal column names and ids
+(``candidate``: ``store_checkout``; ``p_holm``: ``3.2e-163``). :func:`manager_tables`
+turns each known table into a :class:`Table`: a few columns chosen for a reader,
+headers from the message catalog (``col_<name>``), touchpoint and stage ids as
+catalog names in the report's language, words such as ``fix first`` or
+``significant`` translated, numbers by :mod:`cxlib.share.formats` (the same
+format as the brief's sentences and the index), intervals as one
+``[low; high]`` column, no index column. Tables not listed in :data:`SPECS`
+(future notebooks) keep the columns whose header the catalog knows.
+
+Hand-written rather than great_tables: the numbers must be formatted exactly as
+in the sentences, tiles and the index (one formatter), and the shared pages'
+sanitiser keeps style sheets only at the top of a page; a ten-line template
+does the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxlib import i18n
+from cxlib.share import formats
+
+__all__ = ["SPECS", "Column", "Table", "manager_tables", "moves_table"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One shown column: ``name`` in the records, how to show it.
+
+    ``kind``: a :mod:`formats` kind, ``"name"`` (catalog id -> name),
+    ``"word"`` (a word of the message catalog), ``"text"`` (as recorded).
+    ``interval``: the (low, high) columns shown as ``[low; high]`` after it.
+    """
+
+    name: str
+    kind: str = "number"
+    interval: tuple[str, str] | None = None
+    header: str | None = None  # message key; default col_<name>
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How a recorded table is shown: title key, columns, whether briefs show it."""
+
+    title: str
+    columns: tuple[Column, ...]
+    brief: bool = True
+    sort: str | None = None
+    max_rows: int = 25
+
+
+C = Column
+SPECS: dict[str, Spec] = {
+    "coverage_by_stage": Spec("tbl_coverage_by_stage", (
+        C("stage", "name"), C("n_touchpoints", "count"), C("n_covered", "count"),
+        C("n_low_base", "count"), C("n_blind_spot", "count"))),
+    "blind_spots": Spec("tbl_blind_spots", (
+        C("touchpoint_id", "name", header="col_touchpoint"), C("stage", "name"),
+        C("status", "word"), C("n_respondents_all", "count"))),
+    "coverage_by_segment": Spec("tbl_coverage_by_segment", (
+        C("branch_id", "text", header="col_segment"), C("stage", "name"),
+        C("n_touchpoints", "count"), C("n_covered", "count"), C("n_low_base", "count"),
+        C("n_blind_spot", "count")), brief=False),
+    "weakest_links": Spec("tbl_weakest_links", (
+        C("stage", "name"), C("stage_mean", "score", ("stage_low", "stage_high")),
+        C("verdict", "name", header="col_weakest"),
+        C("candidate_mean", "score", ("candidate_low", "candidate_high")),
+        C("n", "count"), C("p_holm", "pvalue"))),
+    "importance": Spec("tbl_importance", (
+        C("rank", "count"), C("driver", "name"),
+        C("importance", "share", ("ci_low", "ci_high")),
+        C("rank_stability", "share"), C("n", "count")), sort="rank"),
+    "importance_performance": Spec("tbl_importance_performance", (
+        C("driver", "name"), C("importance", "share", ("imp_low", "imp_high")),
+        C("performance", "score", ("perf_low", "perf_high")), C("quadrant", "word"))),
+    "margin_per_point": Spec("tbl_margin_per_point", (
+        C("priority", "count"), C("driver", "name"),
+        C("margin_per_point", "money", ("ci_low", "ci_high")), C("n", "count")),
+        sort="priority"),
+    "money": Spec("tbl_money", (
+        C("quantity", "word"), C("estimate", "by_quantity", ("ci_low", "ci_high")))),
+    "side_effects": Spec("tbl_side_effects", (
+        C("outcome", "word"), C("estimate", "number", ("ci_low", "ci_high")),
+        C("p_value", "pvalue"), C("n_units", "count"))),
+    "event_study": Spec("tbl_event_study", (
+        C("event_time", "count"), C("estimate", "number", ("ci_low", "ci_high")),
+        C("p_value", "pvalue")), brief=False, max_rows=200),
+    "estimate": Spec("tbl_estimate", (
+        C("term", "text"), C("estimate", "number", ("ci_low", "ci_high")),
+        C("p_value", "pvalue")), brief=False, max_rows=500),
+}
+
+#: Kind of each row of notebook 03's money table (its ``quantity`` column).
+QUANTITY_KINDS = {"roi": "percent", "payback_periods": "periods",
+                  "treated_unit_periods": "count", "n_units": "count",
+                  "amortised_unit_periods": "count"}
+
+
+@dataclass
+class Table:
+    """A table ready to show: translated title and headers, formatted cells.
+
+    ``values`` keeps the raw values (same shape as ``rows``) and ``kinds`` each
+    column's kind, for Excel's number formats.
+    """
+
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+    values: list[list[Any]] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    brief: bool = True
+    truncated: int = 0
+
+
+def _name(cat: Any, v: Any, lang: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return formats.MISSING
+    s = str(v)
+    if s in ("none", "n/a"):
+        return i18n.t(s, lang)
+    if cat is not None:
+        try:  # touchpoints and stages
+            return str(cat.name(s, lang))
+        except Exception:
+            return s
+    return s
+
+
+def _word(v: Any, lang: str) -> str:
+    if v is None:
+        return formats.MISSING
+    s = str(v)
+    key = "w_" + s.replace(" ", "_").replace("-", "_").lower()
+    return i18n.t(key, lang) if i18n.has(key) else i18n.phrase(s, lang)
+
+
+def _cell(col: Column, rec: dict[str, Any], cat: Any, lang: str, currency: str | None
+          ) -> tuple[str, Any, str]:
+    v = rec.get(col.name)
+    kind = col.kind
+    if kind == "by_quantity":
+        q = str(rec.get("quantity", ""))
+        kind = QUANTITY_KINDS.get(q, "money")
+    if kind == "name":
+        return _name(cat, v, lang), v, "text"
+    if kind == "word":
+        return _word(v, lang), v, "text"
+    if kind == "text":
+        return formats.MISSING if v is None else str(v), v, "text"
+    cur = currency if kind == "money" else None
+    text = formats.value(v, kind, lang, currency=None)
+    lo, hi = (rec.get(col.interval[0]), rec.get(col.interval[1])) if col.interval else (None,
+                                                                                         None)
+    if col.interval and lo != hi:
+        ci = formats.interval(lo, hi, kind, lang)
+        text = f"{text} {ci}" if ci else text
+    if cur and text != formats.MISSING:
+        text = f"{text} {cur}"
+    return text, v, kind
+
+
+def _header(col: Column, lang: str) -> str:
+    key = col.header or f"col_{col.name}"
+    text = i18n.t(key, lang)
+    if col.interval:
+        text = f"{text} [{i18n.t('ci95', lang)}]"
+    return text
+
+
+def manager_table(key: str, records: list[dict[str, Any]], *, catalog: Any = None,
+                  language: str = "en", currency: str | None = None) -> Table | None:
+    """One recorded table as a :class:`Table`; None when there is nothing to show."""
+    spec = SPECS.get(key)
+    if spec is None:
+        names = list(dict.fromkeys(k for r in records for k in r))
+        cols = tuple(Column(n, "name" if n in ("touchpoint_id", "stage", "driver") else
+                            formats.column_kind(n)) for n in names if i18n.has(f"col_{n}"))
+        if not cols:
+            return None
+        spec = Spec(f"tbl_{key}" if i18n.has(f"tbl_{key}") else key, cols)
+    if not records:
+        return None
+    cols = tuple(c for c in spec.columns if any(c.name in r for r in records))
+    recs = sorted(records, key=lambda r: (r.get(spec.sort) is None, r.get(spec.sort) or 0)) \
+        if spec.sort else records
+    shown = recs[:spec.max_rows]
+    rows, values, kinds = [], [], [""] * len(cols)
+    for rec in shown:
+        row, raw = [], []
+        for i, c in enumerate(cols):
+            text, v, kind = _cell(c, rec, catalog, language, currency)
+            row.append(text)
+            raw.append(v)
+            kinds[i] = kinds[i] or kind
+        rows.append(row)
+        values.append(raw)
+    title = i18n.t(spec.title, language) if i18n.has(spec.title) else i18n.phrase(
+        spec.title.replace("_", " "), language)
+    return Table(key=key, title=title, headers=[_header(c, language) for c in cols],
+                 rows=rows, numeric=[k not in ("text", "") for k in kinds], values=values,
+                 kinds=kinds, brief=spec.brief, truncated=len(recs) - len(shown))
+
+
+def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: str = "en"
+                ) -> Table | None:
+    """The significant moves (touchpoint, segment, period, change, q) as a Table."""
+    if not moves:
+        return None
+    rows, values = [], []
+    seen = set()
+    for m in moves:
+        key = (m.get("touchpoint_id"), m.get("segment_column"), m.get("segment"),
+               m.get("period"), m.get("previous_period"), m.get("metric"),
+               m.get("statistic"))
+        if key in seen:
+            continue
+        seen.add(key)
+        seg = m.get("segment")
+        seg_text = str(seg) if seg not in (None, "") else i18n.t("all_customers", language)
+        prev, per = m.get("previous_period"), m.get("period")
+        period = f"{prev} → {per}" if prev and per else (
+            f"{i18n.t('vs_rest', language)}" if seg not in (None, "") and not prev
+            else str(per or formats.MISSING))
+        kind = "share" if m.get("statistic") in ("top2", "top_box", "bottom_box") else "score"
+        delta = m.get("delta")
+        change = formats.signed(0, delta, kind, language) if formats.is_number(delta) else ""
+        arrow = {"up": "▲", "down": "▼"}.get(str(m.get("direction")), "")
+        rows.append([_name(catalog, m.get("touchpoint_id"), language), seg_text, period,
+                     f"{arrow} {change}".strip(), formats.value(m.get("q_value"), "pvalue",
+                                                                 language)])
+        values.append([m.get("touchpoint_id"), seg, per, delta, m.get("q_value")])
+    headers = [i18n.t(k, language) for k in ("col_touchpoint", "col_segment", "col_period",
+                                             "col_change", "col_q_value")]
+    return Table(key="moves", title=i18n.t("tbl_moves", language), headers=headers, rows=rows,
+                 numeric=[False, False, False, True, True], values=values,
+                 kinds=["text", "text", "text", "score", "pvalue"])
+
+
+def manager_tables(results: dict[str, Any], *, catalog: Any = None, language: str = "en",
+                   currency: str | None = None) -> list[Table]:
+    """Every recorded table of a results file (and its moves) as :class:`Table` objects."""
+    out = []
+    for key, recs in (results.get("tables") or {}).items():
+        t = manager_table(key, recs or [], catalog=catalog, language=language,
+                          currency=currency)
+        if t is not None:
+            out.append(t)
+    mv = moves_table(results.get("moves") or [], catalog=catalog, language=language)
+    if mv is not None:
+        out.append(mv)
+    return out
