@@ -83,34 +83,46 @@ def make_tables(folder: Path, n_customers: int, seed: int = 0) -> Path:
     return folder
 
 
-def _lookup_times(folder: Path, n_customers: int, *, scan: bool) -> dict[str, float]:
-    import pandas as pd
-
+def _open(folder: Path) -> tuple[object, float]:
     from cxlib.data.profiles import ProfileStore, build
 
     t0 = time.perf_counter()
     store = ProfileStore.load(build(folder, out=folder / "profiles"))
-    build_s = time.perf_counter() - t0
+    return store, time.perf_counter() - t0
+
+
+def _lookups(stores: dict[str, tuple[object, int]]) -> dict[str, float]:
+    """Median seconds of one lookup per store, the stores alternating round by round
+    (drift of the shared machine hits both alike)."""
     rng = np.random.default_rng(1)
-    ids = [f"C{i:08d}" for i in rng.integers(1, n_customers + 1, LOOKUPS)]
-    store.lookup(ids[0])  # warm the page cache and the index
-    times = []
-    for cid in ids:
-        t0 = time.perf_counter()
-        store.lookup(cid)
-        times.append(time.perf_counter() - t0)
-    out = {"lookup": statistics.median(times), "build": build_s}
-    if scan:
-        frames = {t: pd.read_parquet(folder / f"{t}.parquet")
-                  for t in ("customers", *PER_CUSTOMER, "payments")}
-        scans = []
-        for cid in ids[:5]:
+    ids = {k: [f"C{i:08d}" for i in rng.integers(1, n + 1, LOOKUPS)]
+           for k, (_, n) in stores.items()}
+    for k, (store, _) in stores.items():
+        store.lookup(ids[k][0])  # warm the index
+    times: dict[str, list[float]] = {k: [] for k in stores}
+    for i in range(LOOKUPS):
+        for k, (store, _) in stores.items():
             t0 = time.perf_counter()
-            for df in frames.values():
-                df[df["customer_id"] == cid]
-            scans.append(time.perf_counter() - t0)
-        out["scan"] = statistics.median(scans)
-    return out
+            store.lookup(ids[k][i])
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def _scan(folder: Path, n_customers: int) -> float:
+    """Median seconds of a full pandas scan of every table (held in memory) for one id."""
+    import pandas as pd
+
+    frames = {t: pd.read_parquet(folder / f"{t}.parquet")
+              for t in ("customers", *PER_CUSTOMER, "payments")}
+    rng = np.random.default_rng(2)
+    scans = []
+    for i in rng.integers(1, n_customers + 1, 5):
+        cid = f"C{i:08d}"
+        t0 = time.perf_counter()
+        for df in frames.values():
+            df[df["customer_id"] == cid]
+        scans.append(time.perf_counter() - t0)
+    return statistics.median(scans)
 
 
 PROFIT_SETUP = """
@@ -138,9 +150,13 @@ def run() -> list[dict]:
     rows: list[dict] = []
     tmp = Path(tempfile.mkdtemp(prefix="bench_customers_"))
     try:
-        small = _lookup_times(make_tables(tmp / "small", n_small), n_small, scan=False)
+        small_store, _ = _open(make_tables(tmp / "small", n_small))
         big_folder = make_tables(tmp / "big", n_big)
-        big = _lookup_times(big_folder, n_big, scan=True)
+        big_store, build_s = _open(big_folder)
+        look = _lookups({"small": (small_store, n_small), "big": (big_store, n_big)})
+        scan = _scan(big_folder, n_big)
+        big = {"lookup": look["big"], "scan": scan, "build": build_s}
+        small = {"lookup": look["small"]}
         speedup = big["scan"] / big["lookup"]
         scaling = big["lookup"] / small["lookup"]
         n_rows = n_big * (sum(PER_CUSTOMER.values()) + PER_CUSTOMER["orders"] + 1)

@@ -48,6 +48,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "weighting": ("cxlib.analysis.weighting", None),
     "drivers": ("cxlib.analysis.drivers", None),
     "innovation": ("cxlib.analysis.innovation", None),
+    "contacts": ("cxlib.analysis.contacts", None),
+    "specialists": ("cxlib.analysis.specialists", None),
     "customers": ("cxlib.analysis.customers", None),
     "profitability": ("cxlib.analysis.profitability", None),
     "service": ("cxlib.analysis.service", None),

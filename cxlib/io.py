@@ -196,6 +196,10 @@ def read_yaml(path: str | os.PathLike[str], *, what: str = "YAML file",
         raise DataError(f"{what} is not valid YAML: {exc}. Write each value out in full "
                         "(no anchors or aliases) and check the indentation.", path=p,
                         rule="YAML without aliases") from None
+    except RecursionError:  # [[[[...]]]] thousands deep: the parser recurses per level
+        raise DataError(f"{what} nests lists or mappings too deeply to read; a batch file, "
+                        "mapping or catalog needs only a few levels", path=p,
+                        rule="nesting depth") from None
 
 
 def jsonable(v: Any) -> Any:

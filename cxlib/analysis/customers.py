@@ -162,11 +162,11 @@ def customer_360(world: Any, customer_id: str, *, store: Any = None,
     store = store if store is not None else ProfileStore.open(world)
     t = store.lookup(customer_id)
     cust = t["customers"].iloc[0]
-    orders = t.get("orders", pd.DataFrame()).sort_values("date") if "orders" in t else (
-        pd.DataFrame())
-    pays = t.get("payments", pd.DataFrame())
-    contacts = t.get("contacts", pd.DataFrame())
-    resp = t.get("responses", pd.DataFrame())
+    empty = pd.DataFrame()
+    orders = t["orders"].sort_values("date", kind="stable") if "orders" in t else empty
+    pays = t.get("payments", empty)
+    contacts = t.get("contacts", empty)
+    resp = t.get("responses", empty)
     end = pd.Timestamp(as_of) if as_of is not None else (
         pd.to_datetime(orders["date"]).max() if len(orders) else pd.Timestamp.now())
     open_orders = (orders[orders["status"].isin(["processing", "shipped"])]

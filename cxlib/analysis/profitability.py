@@ -161,7 +161,12 @@ def segment_profit(profit: pd.DataFrame, *, by: str = "segment", alpha: float = 
     Notes
     -----
     ``mean ± t_{n-1, 1-alpha/2} s / sqrt(n)`` over customers (each customer's
-    profit is one observation; customers are independent draws).
+    profit is one observation; customers are independent draws), computed by
+    :func:`cxlib.analysis.stats.mean_ci`.
+
+    References
+    ----------
+    Student (1908). The probable error of a mean. *Biometrika* 6(1), 1-25.
 
     Examples
     --------
@@ -203,6 +208,11 @@ def whale_curve(profit: pd.DataFrame, *, value: str = "profit", by: str | None =
     -----
     Hand-worked example (tested): profits 5, -2, 3, -1 rank as 5, 3, -1, -2;
     cumulative 5, 8, 7, 5; total 5; shares 1.0, 1.6, 1.4, 1.0.
+
+    References
+    ----------
+    Kaplan, R. S. & Cooper, R. (1998). *Cost and Effect*, ch. 10 (the whale
+    curve of cumulative customer profitability). Harvard Business School Press.
 
     Examples
     --------

@@ -264,8 +264,23 @@ def cutoff_cost(orders: pd.DataFrame, *, cutoff: float = 12.0, alpha: float = 0.
     -----
     Each order placed at or after ``cutoff`` ships one day later than one
     placed before it, so it costs its customer one day. Customer-days a year
-    ``= n_late / years`` observed; the interval treats ``n_late`` as Poisson
-    (exact Garwood interval), divided by the years observed.
+    ``= n_late / years`` observed (``years`` = days from the first to the last
+    order date, inclusive, over 365.25); the interval treats ``n_late`` as
+    Poisson: exact Garwood limits ``chi2(alpha/2, 2k)/2`` and
+    ``chi2(1-alpha/2, 2k+2)/2``, divided by the years observed. The share of
+    late orders has a Wilson interval.
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution.
+    *Biometrika* 28(3/4), 437-442.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"customer_id": ["a", "b"], "hour": [9, 13],
+    ...                   "date": pd.to_datetime(["2025-01-01", "2025-12-31"])})
+    >>> int(cutoff_cost(o, cutoff=12, by=None)["n_late"].iloc[0])
+    1
     """
     if not 0 <= cutoff <= 24:
         raise ParameterError([f"cutoff={cutoff}: an hour within [0, 24]"])

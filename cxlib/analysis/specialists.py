@@ -192,12 +192,33 @@ def customer_continuity(relationships: pd.DataFrame, customers: pd.DataFrame, *,
     return pd.concat([ids.rename("customer_id"), at_], axis=1)
 
 
-def _ols_cluster(df: pd.DataFrame, formula: str, cluster: str, terms: Sequence[str],
-                 alpha: float, label: str) -> pd.DataFrame:
-    import statsmodels.formula.api as smf
+def _design(df: pd.DataFrame, terms: Sequence[str], controls: Sequence[str]) -> pd.DataFrame:
+    """Intercept, ``terms`` and the controls (categorical as dummies, first level dropped)."""
+    cols = {"Intercept": np.ones(len(df))}
+    for t in terms:
+        cols[t] = df[t].to_numpy(float)
+    for c in controls:
+        if c not in df:
+            raise DataError(f"control {c!r} is not a column of the data", column=c,
+                            rule="control exists")
+        s = df[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            cols[c] = s.to_numpy(float)
+        else:
+            cat = pd.Categorical(s.astype(str))
+            for j, v in enumerate(cat.categories[1:], start=1):
+                cols[f"{c}[{v}]"] = (np.asarray(cat.codes) == j).astype(float)
+    return pd.DataFrame(cols)
 
-    fit = smf.ols(formula, data=df).fit(method="qr", cov_type="cluster",
-                                         cov_kwds={"groups": pd.factorize(df[cluster])[0]})
+
+def _ols_cluster(df: pd.DataFrame, outcome: str, terms: Sequence[str],
+                 controls: Sequence[str], cluster: str, alpha: float, label: str
+                 ) -> pd.DataFrame:
+    import statsmodels.api as sm
+
+    X = _design(df, terms, controls)
+    fit = sm.OLS(df[outcome].to_numpy(float), X).fit(
+        method="qr", cov_type="cluster", cov_kwds={"groups": pd.factorize(df[cluster])[0]})
     ci = fit.conf_int(alpha)
     return pd.DataFrame({"model": label, "term": list(terms),
                          "estimate": [float(fit.params[t]) for t in terms],
@@ -262,12 +283,10 @@ def continuity_effect(frame: pd.DataFrame, *, outcome: str = "score",
         raise EstimationError(f"only {len(df)} service answers with a specialist: too few for a "
                               "continuity estimate")
     terms = ["relationship_years", "specialist_changes"]
-    base = f"Q('{outcome}') ~ relationship_years + specialist_changes"
-    ctrl = _controls_formula(df, controls)
     out = pd.concat([
-        _ols_cluster(df, base + (f" + {ctrl}" if ctrl else ""), cluster, terms, alpha,
-                     "controlled"),
-        _ols_cluster(df, base, cluster, terms, alpha, "uncontrolled")], ignore_index=True)
+        _ols_cluster(df, outcome, terms, controls, cluster, alpha, "controlled"),
+        _ols_cluster(df, outcome, terms, (), cluster, alpha, "uncontrolled")],
+        ignore_index=True)
     note_method("specialist continuity", "OLS with cluster-robust (CR1) errors by customer",
                 controls=list(controls), n=len(df),
                 reference="Cameron & Miller (2015)")
@@ -368,6 +387,8 @@ def mood_effect(frame: pd.DataFrame, *, outcome: str = "score", pulse: str = "pu
     """
     import pyfixest as pf
 
+    if not 0 < alpha < 1:
+        raise ParameterError([f"alpha={alpha}: need 0 < alpha < 1"], source="mood_effect")
     terms = [pulse, *([lag] if lag else [])]
     need = [outcome, *terms, specialist, period]
     _require(frame, need, "the service frame")
@@ -389,12 +410,10 @@ def mood_effect(frame: pd.DataFrame, *, outcome: str = "score", pulse: str = "pu
                          "se": float(row["Std. Error"]),
                          "ci_low": float(row.iloc[list(tid.columns).index("Pr(>|t|)") + 1]),
                          "ci_high": float(row.iloc[list(tid.columns).index("Pr(>|t|)") + 2]),
-                         "p_value": float(row["Pr(>|t|)"]), "n": int(fit._N),
+                         "p_value": float(row["Pr(>|t|)"]), "n": len(d),
                          "n_specialists": int(d["spec_"].nunique())})
     note_method("staff mood -> customer satisfaction",
                 "pyfixest feols, specialist and quarter fixed effects, CRV1 by specialist; "
                 "beside the cross-section with quarter effects only", n=len(d),
                 reference="Wooldridge (2010), ch. 10")
-    if not 0 < alpha < 1:
-        raise ParameterError([f"alpha={alpha}: need 0 < alpha < 1"], source="mood_effect")
     return pd.DataFrame(rows)

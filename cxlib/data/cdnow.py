@@ -43,7 +43,7 @@ def load_orders(which: str = "sample", *, path: str | os.PathLike[str] | None = 
         ``order_id, customer_id, date, revenue, quantity`` (one row per line of
         the file; several orders of a customer on one day are kept apart).
     """
-    from cxlib.data.loaders import validate
+    from cxlib.data.validate import validate
 
     if which not in FILES:
         raise ParameterError([f"which={which!r}: one of {sorted(FILES)}"], source="cdnow")

@@ -221,11 +221,9 @@ def load(dataset: str | os.PathLike[str] = "sample") -> World:
         near = suggest(name) if name != "sample" else ""
         raise DataError(f"dataset {name!r} not found. {near + ' ' if near else ''}{hint}",
                         path=folder)
-    from cxlib.data.readers import read_truth
+    from cxlib.data.readers import world_catalog
 
-    truth = read_truth(folder) or {}
-    catalog = str(truth.get("catalog", "retail"))
-    return World(name=name, folder=folder, catalog_name=catalog)
+    return World(name=name, folder=folder, catalog_name=world_catalog(folder))
 
 
 def store_main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ plus what the tool says about the answers in ``df.attrs``:
 
 ``attrs["format"]``
     ``"spss"``, ``"qualtrics"``, ``"surveymonkey"`` or ``"table"`` (a plain
-    CSV / Excel / Parquet export read by :func:`cxlib.data.loaders.read_table`).
+    CSV / Excel / Parquet export read by :func:`cxlib.data.readers.read_table`).
 ``attrs["questions"]``
     column -> question text (SPSS variable labels, Qualtrics' second header
     row, SurveyMonkey's first header row); empty where the tool gives none.
@@ -62,7 +62,7 @@ def read_export(path: str | os.PathLike[str], *, format: str = "auto",
         One of :data:`FORMATS`; ``"auto"`` detects it from the suffix and the
         header rows.
     **read_opts
-        Options for :func:`cxlib.data.loaders.read_table` (``sep``,
+        Options for :func:`cxlib.data.readers.read_table` (``sep``,
         ``encoding``, ``index_col``, ``dayfirst``...); ignored for SPSS.
 
     Returns
@@ -90,7 +90,7 @@ def read_export(path: str | os.PathLike[str], *, format: str = "auto",
         raise DataError("export file not found; check the path", path=p)
     if format == "spss" or (format == "auto" and p.suffix.lower() in _SPSS_SUFFIXES):
         return _read_spss(p)
-    from cxlib.data.loaders import read_table
+    from cxlib.data.readers import read_table
 
     df = read_table(p, keep_na_text=True, **read_opts)
     df.attrs.setdefault("line_offset", 2)

@@ -40,7 +40,8 @@ import pandas as pd
 from cxlib import config
 from cxlib.errors import DataError
 
-__all__ = ["Draft", "draft", "main", "slug", "write_draft"]
+__all__ = ["SCALE_LABELS", "STAGE_WORDS", "Column", "Draft", "draft", "main", "slug",
+           "write_draft"]
 
 _ID_NAMES = re.compile(r"^(respondent|response|record|case|customer|passenger|participant|"
                        r"survey|resp)?[ _]?(id|no|number|#)$", re.IGNORECASE)

@@ -44,6 +44,7 @@ from cxlib.errors import DataError
 
 __all__ = [
     "DECIMAL_COMMA_RE", "file_line", "parse_dates", "read_table", "read_truth", "row_locator",
+    "world_catalog",
 ]
 
 _DELIMITERS = ";,\t|"
@@ -141,6 +142,10 @@ def read_table(
     parquet = p.is_dir() or suffix in {".parquet", ".pq"}
     try:
         if parquet:
+            if p.is_dir():
+                from cxlib.data.duck import parquet_files
+
+                parquet_files(p)  # an empty folder of parts is said so, not a parser error
             df = pd.read_parquet(p)
         elif excel:
             df = _read_excel(p, sheet_name, notes, keep_na_text)
@@ -679,3 +684,23 @@ def read_truth(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
                         "regenerate the world with `cx synth --out DIR`", path=path,
                         rule="truth.json is a JSON object")
     return data
+
+
+def world_catalog(folder: str | os.PathLike[str], default: str = "retail") -> str:
+    """The catalog name a world's ``truth.json`` declares (``default`` without one).
+
+    Raises
+    ------
+    DataError
+        When it is not a plain name (``../../etc/passwd`` would reach outside the
+        catalogs folder).
+    """
+    truth = read_truth(folder) or {}
+    name = truth.get("catalog", default)
+    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
+        raise DataError(f"truth.json names catalog {name!r}: a catalog is a plain name (a "
+                        "file data/touchpoints/<name>.yml), such as 'retail'. Fix the key or "
+                        "regenerate the world with `cx synth --out DIR`",
+                        path=Path(folder) / "truth.json", column="catalog",
+                        rule="a catalog name")
+    return name

@@ -38,7 +38,7 @@ from typing import Any
 
 from cxlib import config
 from cxlib.data import duck
-from cxlib.data.readers import read_truth
+from cxlib.data.readers import world_catalog
 from cxlib.errors import DataError
 from cxlib.io import atomic_dir, file_digest, guard_write, write_json_atomic
 
@@ -66,8 +66,7 @@ class _Source:
             return self.world.catalog
         from cxlib.data.catalog import load_catalog
 
-        truth = read_truth(self.folder) if self.folder is not None else None
-        return load_catalog(str((truth or {}).get("catalog", "retail")))
+        return load_catalog(world_catalog(self.folder) if self.folder is not None else "retail")
 
 
 def _resolve(world: WorldLike) -> _Source:
@@ -284,7 +283,11 @@ def responses(world: WorldLike, *, by: str = "segment", value: Any = None) -> An
     s = _resolve(world)
     con = duck.connection()
     if s.src is None:  # a mapped dataset (e.g. airline): its validated, cached frame
-        frame = s.world.responses
+        frame = s.world.responses if s.world is not None else None
+        if frame is None:
+            raise DataError(f"dataset {s.label!r} has no responses table (no responses.parquet "
+                            "or responses/ folder): nothing to analyse. Point to a world "
+                            "that has one", path=s.folder, rule="a responses table")
         if by not in frame.columns and value not in (None, ""):
             duck.check_column(frame, by, what="slice column")
         rel = con.from_df(frame)

@@ -491,7 +491,7 @@ def _date_column(wide: pd.DataFrame, mapping: dict, src: Any) -> pd.Series | pd.
     if d is None:
         raise DataError("the mapping needs `date:` (a column or a fixed ISO date)", path=src)
     if isinstance(d, str) and d in wide.columns:
-        from cxlib.data.loaders import parse_dates
+        from cxlib.data.readers import parse_dates
 
         read = mapping.get("read") or {}
         parsed = parse_dates(wide[d], column=d, path=src, frame=wide,
@@ -575,7 +575,7 @@ def load_mapped(name_or_path: str | os.PathLike[str], *, use_cache: bool = True)
     from cxlib.data.cache import cached
     from cxlib.data.catalog import load_catalog
     from cxlib.data.exports import read_export
-    from cxlib.data.loaders import validate
+    from cxlib.data.validate import validate
 
     mapping = read_mapping(name_or_path)
     file = export_path(mapping)

@@ -3,4 +3,10 @@
 May import every layer below it (core, data, analysis, plots, share); only ``cxlib.cli`` imports it.
 """
 
+from cxlib.run.kernels import skip_slow_optional_imports
+
+# Before anything here imports nbformat: its jsonschema would otherwise import a
+# grammar package for seconds, in `cx run` and in every worker (cxlib.run.kernels).
+skip_slow_optional_imports()
+
 __all__: list[str] = []

@@ -6,6 +6,14 @@ kernels are forked from it: a fresh process per report, without paying the
 imports again. Pass it to papermill (``kernel_manager_class=``); everything
 else (execution, timeouts, outputs, errors) is papermill's and nbclient's.
 
+The manager asks the zygote for a kernel over its socket itself (no launcher
+process per report) and holds the connection as the kernel's "process"
+(:class:`ZygoteKernel`: ``pid``, ``poll``, ``wait``, ``send_signal``, ``kill``,
+as ``subprocess.Popen``): the zygote answers the kernel's exit code and
+closes it when the kernel exits, and kills the kernel when the connection
+closes (the worker died). A kernel killed at shutdown is done at once: no
+polling for its end (SIGKILL cannot be caught; the zygote reaps it).
+
 Kernels talk over the ``ipc`` transport (Unix sockets, one private folder per
 kernel): parallel kernel starts over TCP occasionally collide on ports, ipc
 paths never do.
@@ -15,21 +23,44 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WarmKernels", "ipc_kernel_manager", "notebook_imports"]
+__all__ = [  # noqa: F822 - ZygotePlugin is built on first use (module __getattr__)
+    "SKIPPED_IMPORTS", "WarmKernels", "ZygoteKernel", "ZygotePlugin", "close_all",
+    "ipc_kernel_manager", "notebook_imports", "skip_slow_optional_imports", "warm_kernels",
+]
 
 #: Always preloaded when the notebooks import them (the heavy part of a report).
 BASE_PRELOAD = ("numpy", "pandas", "matplotlib.pyplot", "matplotlib_inline.backend_inline")
+
+
+#: Optional imports that cost a second and buy a batch run nothing: jsonschema
+#: (under nbformat) imports ``rfc3987_syntax`` when installed (jupyterlab pulls it
+#: in), which builds a parser at import, only to check "iri" formats that
+#: notebook validation never uses.
+SKIPPED_IMPORTS = ("rfc3987_syntax",)
+
+
+def skip_slow_optional_imports() -> None:
+    """Make :data:`SKIPPED_IMPORTS` unavailable in this process (unless already imported).
+
+    Called by batch worker processes before they import papermill; an import of
+    a skipped module raises ``ImportError``, which its optional importers expect.
+    """
+    for name in SKIPPED_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def notebook_imports(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
@@ -82,6 +113,123 @@ def _ipc_manager_base() -> type:
     return IpcKernelManager
 
 
+class ZygoteKernel:
+    """A kernel forked by the zygote, seen through its connection like a ``Popen``.
+
+    Parameters
+    ----------
+    conn
+        The connected socket the zygote answered ``{"pid": PID}`` on.
+    pid
+        The kernel's process id (the leader of its own process group).
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, conn: Any, pid: int) -> None:
+        self._conn = conn
+        self.pid = pid
+        self.returncode: int | None = None
+        self._buf = b""
+
+    def _closed(self, code: int) -> int:
+        self.returncode = code
+        with contextlib.suppress(OSError):
+            self._conn.close()
+        return code
+
+    def _read(self, block: bool) -> int | None:
+        import socket
+
+        if self.returncode is not None:
+            return self.returncode
+        try:
+            self._conn.setblocking(block)
+            data = self._conn.recv(4096) if block else self._conn.recv(4096, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError:
+            data = b""
+        if data:
+            self._buf += data
+            for line in self._buf.split(b"\n"):
+                with contextlib.suppress(ValueError):
+                    msg = json.loads(line)
+                    if isinstance(msg, dict) and "exit" in msg:
+                        return self._closed(int(msg["exit"]))
+            return self._read(block) if block else None
+        # EOF without an exit code: the zygote died; its kernel must not outlive it
+        self._signal(signal.SIGKILL)
+        return self._closed(-signal.SIGKILL)
+
+    def poll(self) -> int | None:
+        return self._read(block=False)
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self._conn.settimeout(timeout)
+            try:
+                self._read(block=True)
+            except TimeoutError:
+                import subprocess
+
+                raise subprocess.TimeoutExpired("kernel", timeout or 0) from None
+        assert self.returncode is not None
+        return self.returncode
+
+    def _signal(self, signum: int) -> None:
+        for fn in (os.killpg, os.kill):
+            try:
+                fn(self.pid, signum)
+                return
+            except OSError:
+                continue
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            self._signal(signum)
+            if signum == signal.SIGKILL:  # cannot be caught: the kernel is gone
+                self._closed(-signal.SIGKILL)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+async def _ask_zygote(sock_path: str, request: dict[str, Any], timeout: float) -> ZygoteKernel:
+    """Connect to the zygote, send one kernel request, return the forked kernel."""
+    import asyncio
+    import socket
+
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.setblocking(False)
+    loop = asyncio.get_running_loop()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await loop.sock_connect(conn, sock_path)
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                conn.close()
+                raise RuntimeError(f"Kernel died before replying to kernel_info: no kernel "
+                                   f"zygote at {sock_path}") from None
+            await asyncio.sleep(0.01)
+    await loop.sock_sendall(conn, json.dumps(request).encode() + b"\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = await asyncio.wait_for(loop.sock_recv(conn, 4096),
+                                       max(0.1, deadline - time.monotonic()))
+        if not chunk:
+            conn.close()
+            raise RuntimeError("Kernel died before replying to kernel_info: the kernel "
+                               "zygote closed the connection")
+        buf += chunk
+    return ZygoteKernel(conn, int(json.loads(buf.splitlines()[0])["pid"]))
+
+
 def ipc_kernel_manager() -> type:
     """A plain (cold-start) kernel-manager class on the ipc transport."""
     return _ipc_manager_base()
@@ -128,6 +276,18 @@ class WarmKernels:
 
         class WarmKernelManager(base):  # type: ignore[misc, valid-type]
             """Kernels forked from the zygote (see :mod:`cxlib.run.zygote`)."""
+
+            async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+                prov = self.provisioner
+                env = kw.get("env") or dict(os.environ)
+                request = {"connection_file": os.path.realpath(self.connection_file),
+                           "cwd": str(kw.get("cwd") or os.getcwd()), "env": env}
+                kernel = await _ask_zygote(sock, request, timeout=120.0)
+                # pgid None: signals go through the kernel object, which knows that a
+                # SIGKILL ends it (no polling for the end of a killed kernel)
+                prov.process, prov.pid, prov.pgid = kernel, kernel.pid, None
+                prov.cwd = request["cwd"]
+                self._reconcile_connection_info(prov.connection_info)
 
             @property
             def kernel_spec(self) -> Any:
@@ -185,6 +345,73 @@ class WarmKernels:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_ZYGOTES: dict[tuple[str, ...], WarmKernels] = {}
+_ZYGOTES_LOCK = threading.Lock()
+
+
+def warm_kernels(preload: Iterable[str] = ()) -> WarmKernels:
+    """This process's zygote for ``preload``, started (not waited for) when missing or dead.
+
+    One per process and preload list: a worker of ``cx run`` or a Dask worker
+    keeps it for every job it runs; :func:`close_all` ends them.
+    """
+    key = tuple(preload)
+    with _ZYGOTES_LOCK:
+        warm = _ZYGOTES.get(key)
+        if warm is None or not warm.alive():
+            if warm is not None:
+                warm.close()
+            warm = _ZYGOTES[key] = WarmKernels(key).start()
+        return warm
+
+
+def close_all() -> None:
+    """End every zygote this process started (and so their kernels)."""
+    with _ZYGOTES_LOCK:
+        for warm in _ZYGOTES.values():
+            warm.close()
+        _ZYGOTES.clear()
+
+
+def _zygote_plugin_class() -> type:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class ZygotePlugin(WorkerPlugin):
+        """A Dask worker plugin: each worker starts its zygote when it joins, keeps it
+        for every job it runs (:func:`warm_kernels`) and ends it when it leaves.
+
+        ``client.register_plugin(ZygotePlugin(preload))``: the zygote's imports
+        then overlap with the scheduler handing out the first jobs instead of
+        delaying the worker's first report.
+        """
+
+        name = "cx-zygote"
+        idempotent = False
+
+        def __init__(self, preload: Iterable[str] = ()) -> None:
+            self.preload = tuple(preload)
+
+        def setup(self, worker: Any = None) -> None:
+            skip_slow_optional_imports()
+            warm_kernels(self.preload)
+
+        def teardown(self, worker: Any = None) -> None:
+            close_all()
+
+    ZygotePlugin.__module__ = __name__
+    ZygotePlugin.__qualname__ = "ZygotePlugin"
+    return ZygotePlugin
+
+
+def __getattr__(name: str) -> Any:
+    # ZygotePlugin subclasses distributed's WorkerPlugin: built on first use, so that
+    # importing this module does not import distributed (pickle finds it here by name)
+    if name == "ZygotePlugin":
+        cls = globals()["ZygotePlugin"] = _zygote_plugin_class()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def unique_name() -> str:

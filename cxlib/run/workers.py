@@ -5,7 +5,8 @@ worker) with papermill in a kernel forked from a pre-imported zygote
 (:mod:`cxlib.run.kernels`) or an ordinary one, under a watchdog that kills the
 kernel at the job's timeout, renders both views (:mod:`cxlib.share.render`) and
 returns a record with the output files as bytes. :class:`LocalPool` keeps
-worker processes on this machine and replaces any that die or hang;
+worker processes on this machine and replaces any that die or hang (a worker
+whose runner was killed with ``kill -9`` ends its kernels and itself);
 :class:`DaskPool` submits the same jobs to an existing Dask cluster. The run
 itself (manifest, resume, CLI) is :mod:`cxlib.run.batch`.
 
@@ -38,20 +39,12 @@ GRACE = 30.0  # seconds past a job's timeout before its worker is killed
 
 
 # ----------------------------------------------------------------- one job
-_WARM: dict[tuple[str, ...], Any] = {}
-_WARM_LOCK = threading.Lock()
-
-
 def _kernel_manager(kind: str, preload: tuple[str, ...], registry: list[Any]) -> type:
     """A kernel-manager class for one job that records its instances (for the timeout)."""
     from cxlib.run import kernels
 
-    if kind == "warm":
-        with _WARM_LOCK:
-            warm = _WARM.get(preload)
-            if warm is None or not warm.alive():
-                warm = _WARM[preload] = kernels.WarmKernels(preload).start()
-        base = warm.manager_class
+    if kind == "warm":  # this process's zygote (kept across jobs; a Dask worker's too)
+        base = kernels.warm_kernels(preload).manager_class
     else:
         base = kernels.ipc_kernel_manager()
 
@@ -109,6 +102,10 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
     ``error`` (kind, type, message, cell) and ``files``: the output files as
     bytes, which the caller writes into the run folder.
     """
+    if spec.get("kernels", "warm") == "warm":  # the zygote imports while this process does
+        from cxlib.run.kernels import warm_kernels
+
+        warm_kernels(tuple(spec.get("preload", ())))
     import nbformat
 
     t0 = time.perf_counter()
@@ -212,9 +209,32 @@ def _classify(exc: BaseException, timed_out: bool, timeout: float) -> dict[str, 
 
 
 # ----------------------------------------------------------------- local pool
-def _worker_main(conn: Any) -> None:
-    """A worker process: run job specs from the pipe until it closes."""
+def _orphan_watch(parent: int, every: float = 1.0) -> None:
+    """End this worker, its kernels and zygote when the runner is gone (``kill -9``).
+
+    A worker busy with a job would otherwise run it to its timeout for nobody;
+    once orphaned (its parent pid changes), it kills every process it started
+    and exits.
+    """
+    import psutil
+
+    while os.getppid() == parent:
+        time.sleep(every)
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    os._exit(1)
+
+
+def _worker_main(conn: Any, runner: int | None = None) -> None:
+    """A worker process: run job specs from the pipe until it closes.
+
+    ``runner`` is the pid of the process that started it (passed, not read here: a
+    runner killed while this worker was still starting has already left).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    threading.Thread(target=_orphan_watch, args=(runner or os.getppid(),), daemon=True,
+                     name="cx-orphan-watch").start()
     try:
         while True:
             try:
@@ -225,8 +245,9 @@ def _worker_main(conn: Any) -> None:
                 break
             conn.send(execute_job(spec))
     finally:
-        for warm in _WARM.values():
-            warm.close()
+        from cxlib.run.kernels import close_all
+
+        close_all()
 
 
 class _Slot:
@@ -239,7 +260,8 @@ class _Slot:
 
     def _start(self) -> None:
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        self.proc = self.ctx.Process(target=_worker_main, args=(child, os.getpid()),
+                                     daemon=True)
         self.proc.start()
         child.close()
         self.conn = parent
@@ -364,6 +386,7 @@ class DaskPool:
 
         def top_up() -> None:
             while len(futures) < self.n and (spec := next_spec()) is not None:
+                self._zygotes(spec)
                 on_start(spec)
                 key = f"cx-{spec['job_id']}-{spec['attempt']}-{secrets.token_hex(3)}"
                 fut = self.client.submit(execute_job, spec, pure=False, key=key)
@@ -380,6 +403,15 @@ class DaskPool:
                 rec = lost_record(spec, kind, f"{type(exc).__name__}: {exc}")
             yield rec
             top_up()
+
+    def _zygotes(self, spec: dict[str, Any]) -> None:
+        """Once per run: every worker starts (and keeps) a zygote for the batch's imports."""
+        if spec.get("kernels", "warm") != "warm" or getattr(self, "_plugged", False):
+            return
+        from cxlib.run.kernels import ZygotePlugin
+
+        self._plugged = True
+        self.client.register_plugin(ZygotePlugin(spec.get("preload", ())))
 
     def close(self) -> None:
         self.client.close()

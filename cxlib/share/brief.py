@@ -77,7 +77,10 @@ def context_labels(params: dict[str, Any], *, lang: str, truth: dict[str, Any] |
         segment = str(val)
     elif val not in ("", None):
         col_label = i18n.t(f"col_{col}", lang) if i18n.has(f"col_{col}") else str(col)
-        segment = f"{col_label}: {val}"
+        from cxlib.share.mask import is_personal_column, mask_value
+
+        # a report filtered to one customer: its id never reaches a title, sheet or file
+        segment = f"{col_label}: {mask_value(val) if is_personal_column(col) else val}"
     else:
         segment = i18n.t("all_customers", lang)
     start, end = params.get("start") or "", params.get("end") or ""

@@ -111,6 +111,31 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def _find_results(src: Path, nb: Any, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The results file of an executed notebook: beside it, else (a notebook run by
+    hand, ``results_path=""``) the newest ``reports/interactive/<notebook>*`` one whose
+    parameters are those the notebook ran with."""
+    beside = results_path_for(src)
+    if beside.exists():
+        return _read_json(beside)
+    from cxlib import config
+
+    name = Path(str(nb.metadata.get("papermill", {}).get("input_path") or src)).stem
+    folder = Path(config.REPORTS_DIR) / "interactive"
+    best: tuple[float, dict[str, Any]] | None = None
+    for cand in folder.glob(f"{name}*.results.json") if folder.is_dir() else []:
+        data = _read_json(cand)
+        if not data or data.get("notebook") != name:
+            continue
+        recorded = data.get("parameters") or {}
+        if any(recorded[k] != v for k, v in params.items() if k in recorded):
+            continue
+        when = cand.stat().st_mtime
+        if best is None or when > best[0]:
+            best = (when, data)
+    return best[1] if best else None
+
+
 def render_notebook(ipynb_path: str | os.PathLike[str], *, language: str = "en",
                     dataset: str | None = None, status: str | None = None,
                     pdf: bool = False) -> dict[str, Path]:
@@ -120,7 +145,8 @@ def render_notebook(ipynb_path: str | os.PathLike[str], *, language: str = "en",
     ----------
     ipynb_path
         The executed notebook; its results file (``x.results.json``) is read
-        from beside it.
+        from beside it, else from ``reports/interactive/`` (a notebook run by
+        hand with the default ``results_path``).
     language
         ``en``, ``tr`` or ``az``: everything the brief says, and the numbers.
     dataset
@@ -141,9 +167,9 @@ def render_notebook(ipynb_path: str | os.PathLike[str], *, language: str = "en",
         raise ParameterError(f"language must be one of {i18n.LANGUAGES}, not {language!r}")
     src = Path(ipynb_path)
     nb = nbformat.read(src, as_version=4)
-    res_path = results_path_for(src)
-    results = _read_json(res_path) if res_path.exists() else None
-    params = {**executed_parameters(nb), **((results or {}).get("parameters") or {})}
+    ran_with = executed_parameters(nb)
+    results = _find_results(src, nb, ran_with)
+    params = {**ran_with, **((results or {}).get("parameters") or {})}
     dataset = dataset or (str(params["dataset"]) if params.get("dataset") else None)
     facts = dataset_facts(dataset, params)
     values, problem = personal_values_for([dataset])

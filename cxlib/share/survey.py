@@ -38,8 +38,8 @@ import pandas as pd
 from cxlib.errors import ParameterError
 from cxlib.i18n import LANGUAGES
 
-__all__ = ["CES_CHANNELS", "EXPORT_ID_COLUMNS", "Form", "Question", "build", "gaps", "main",
-           "mapping", "write", "xlsform"]
+__all__ = ["CES_CHANNELS", "EXPORT_ID_COLUMNS", "Form", "Question", "build", "gaps",
+           "html_form", "main", "mapping", "write", "xlsform"]
 
 #: Channels whose touchpoints get an effort (CES) question with ``ces=True``.
 CES_CHANNELS = ("people", "phone")
@@ -163,6 +163,11 @@ def build(catalog: Any, *, touchpoints: list[str] | None = None,
         problems += [f"unknown touchpoint {x!r} in catalog {cat.catalog_id!r}"
                      for x in touchpoints if x not in cat]
     if problems:
+        import difflib
+
+        problems = [p + (f" (did you mean {near[0]!r}?)" if (near := difflib.get_close_matches(
+            p.split("'")[1], [*cat.ids, *cat.stages], n=1, cutoff=0.5)) else "")
+            for p in problems]
         raise ParameterError(problems, source="cx survey")
     if touchpoints:
         chosen = [x for x in cat.ids if x in set(touchpoints)]
@@ -392,8 +397,8 @@ def write(form: Form, folder: str | Path) -> list[Path]:
         out.append(write_text_atomic(folder / f"{form.name}.{lang}.html", html_form(form, lang)))
     text = ("# Mapping written by `cx survey` beside the form: the export of the form's\n"
             "# answers (CSV or Excel from KoboToolbox, ODK...) loads with it unchanged.\n"
-            "# Set `file:` to the export, copy this file to data/mappings/, and\n"
-            f"# `cx check {form.name}`.\n")
+            f"# Save the export as data/raw/{form.name}.csv (or set `file:`), copy this\n"
+            f"# file to data/mappings/{form.name}.yml, and run `cx check {form.name}`.\n")
     text += yaml.safe_dump(mapping(form), allow_unicode=True, sort_keys=False, width=100)
     out.append(write_text_atomic(folder / f"{form.name}.mapping.yml", text))
     return out
@@ -443,6 +448,6 @@ def main(argv: list[str] | None = None) -> int:
     for p in write(form, folder):
         print(f"wrote {p}")
     print(f"{len(form.touchpoints)} touchpoint question(s). Upload {form.name}.xlsx to your "
-          f"survey tool; export the answers as CSV; set `file:` in {form.name}.mapping.yml, "
-          f"copy it to data/mappings/{form.name}.yml and run `cx check {form.name}`.")
+          f"survey tool; save its CSV export as data/raw/{form.name}.csv; copy "
+          f"{form.name}.mapping.yml to data/mappings/{form.name}.yml; run `cx check {form.name}`.")
     return 0

@@ -14,7 +14,7 @@ import yaml
 
 from cxlib import config
 from cxlib import io as cxio
-from cxlib.data import loaders, synth, wide
+from cxlib.data import encodings, readers, synth, validate, wide
 from cxlib.errors import CxError, DataError, ParameterError
 from cxlib.share import results
 
@@ -49,11 +49,11 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_reading_raw_files_leaves_them_unchanged(data: Path) -> None:
     raw, before, top = data / "raw", snapshot(data / "raw"), snapshot(data)
-    assert len(loaders.load(raw / "survey.csv", "responses")) == 1
+    assert len(validate.load(raw / "survey.csv", "responses")) == 1
     with pytest.raises(DataError):  # a contract failure must not "fix" the file either
-        loaders.load(raw / "wide.csv", "responses")
-    with pytest.warns(loaders.EncodingGuessWarning):
-        loaders.read_table(raw / "sub" / "crm.csv")
+        validate.load(raw / "wide.csv", "responses")
+    with pytest.warns(encodings.EncodingGuessWarning):
+        readers.read_table(raw / "sub" / "crm.csv")
     assert snapshot(raw) == before and snapshot(data) == top
 
 

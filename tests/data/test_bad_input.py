@@ -293,6 +293,13 @@ def test_a_truncated_truth_json_is_a_clear_error(world):
         read_truth(world)
 
 
+def test_a_catalog_name_in_truth_json_cannot_be_a_path(world):
+    (world / "truth.json").write_text('{"catalog": "../../../etc/passwd"}', encoding="utf-8")
+    with pytest.raises(DataError, match="plain name") as info:
+        datasets.load(world)
+    assert info.value.column == "catalog"
+
+
 def test_a_world_folder_with_an_apostrophe_builds_its_store(world):
     # `cx store` on a Turkish folder name used to break the SQL it pasted the path into
     w = datasets.load(world)
@@ -340,6 +347,12 @@ def test_a_zero_row_world_is_a_clear_error_not_a_duckdb_io_error(world):
         w.responses_relation(segment="mass")
 
 
+def test_a_world_without_responses_is_a_clear_error(world):
+    (world / "responses.parquet").unlink()
+    with pytest.raises(DataError, match="no responses table"):
+        datasets.load(world).responses_relation()
+
+
 def test_an_empty_folder_of_parts_is_a_clear_error(world):
     (world / "responses.parquet").unlink()
     (world / "responses").mkdir()
@@ -348,6 +361,8 @@ def test_an_empty_folder_of_parts_is_a_clear_error(world):
         w.responses_relation()
     with pytest.raises(DataError, match="holds no Parquet part"):
         duck.read_parquet(world / "responses")
+    with pytest.raises(DataError, match="holds no Parquet part"):
+        read_table(world / "responses")
 
 
 def test_a_truncated_parquet_file_is_a_clear_error(tmp_path):

@@ -6,6 +6,8 @@ The quoting is checked against DuckDB itself (the reference: what it parses back
 from __future__ import annotations
 
 import os
+import signal
+import time
 
 import numpy as np
 import pandas as pd
@@ -47,7 +49,13 @@ def test_a_forked_child_gets_its_own_connection():
             "SELECT 41 + 1").fetchall() == [(42,)]
         os.write(w, b"1" if ok else b"0")
         os._exit(0)
-    os.waitpid(pid, 0)
+    deadline = time.monotonic() + 20  # a child stuck after the fork must not hang the suite
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child did not finish in 20 s")
+        time.sleep(0.05)
     assert os.read(r, 1) == b"1"
 
 

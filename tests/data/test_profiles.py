@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from cxlib.data.integrity import check_references
-from cxlib.data.loaders import validate
 from cxlib.data.profiles import ProfileStore, build
+from cxlib.data.validate import validate
 from cxlib.errors import DataError
 
 

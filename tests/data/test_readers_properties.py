@@ -143,3 +143,45 @@ def test_a_truncated_real_file_fails_clearly(tmp_path: Path, suffix: str) -> Non
     for cut in (1, len(full) // 3, len(full) // 2, len(full) - 1):
         p.write_bytes(full[:cut])
         _check(p, lambda: read_table(p))
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> Path:
+    import shutil
+
+    w = tmp_path_factory.mktemp("world") / "w"
+    w.mkdir()
+    for name in ("responses.parquet", "truth.json"):
+        shutil.copy(sample_dir / name, w / name)
+    return w
+
+
+@settings(max_examples=40, deadline=6000, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(truth=st.one_of(st.binary(max_size=400), st.just(b"")),
+       cut=st.one_of(st.none(), st.integers(0, 5000)),
+       table=st.sampled_from(["responses", "customers", "orders"]))
+def test_a_damaged_world_folder_loads_or_fails_clearly(small_world: Path, truth: bytes,
+                                                       cut: int | None, table: str) -> None:
+    import shutil
+
+    from cxlib.data import datasets
+
+    w = Path(tempfile.mkdtemp(prefix="cxworld-")) / "w"
+    shutil.copytree(small_world, w)
+    (w / "truth.json").write_bytes(truth)
+    if cut is not None:  # a responses file cut short (an interrupted copy)
+        data = (w / "responses.parquet").read_bytes()
+        (w / f"{table}.parquet").write_bytes(data[:cut])
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in w.iterdir()}
+    with alarm(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            world = datasets.load(w)
+            world.table(table)
+            _ = world.truth
+        except CxError as exc:
+            assert str(exc).strip()
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in w.iterdir()} == before, "raw bytes changed"
+    shutil.rmtree(w.parent)

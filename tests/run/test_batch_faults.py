@@ -3,6 +3,7 @@ cannot be rendered. Both start real kernels (cold, one worker)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -51,8 +52,17 @@ def test_a_run_killed_with_kill_9_is_recognised_and_resumed(tmp_path: Path) -> N
             time.sleep(0.3)
         else:
             pytest.fail("the run never reached 'running'")
+        import psutil
+
+        spawned = psutil.Process(proc.pid).children(recursive=True)  # worker, kernel...
+        assert spawned
+        os.kill(proc.pid, signal.SIGKILL)  # the runner only, as `kill -9 PID` does
+        proc.wait(timeout=30)
+        _, alive = psutil.wait_procs(spawned, timeout=20)
+        assert not alive, f"orphans left running: {alive}"  # the worker ended them
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the runner, its worker and the kernel
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left, should the test fail
         proc.wait(timeout=30)
     dead = _manifest(reports / "killed")
     assert dead["status"] == "running" and dead["runner"]["pid"] == proc.pid  # left behind

@@ -13,7 +13,9 @@ notebooks, names and ``values_of`` strings, or bytes that are not YAML at all):
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +34,7 @@ from tests.run.test_batch import make_notebook
 BOUND_S = 8.0  # per example; a hang (alias bomb, huge grid) would blow it
 
 _NB_DIR = Path(tempfile.mkdtemp(prefix="cx-prop-nb-"))
+atexit.register(shutil.rmtree, _NB_DIR, True)
 NOTEBOOK = str(make_notebook(_NB_DIR / "probe.ipynb"))
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),

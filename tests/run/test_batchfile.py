@@ -165,7 +165,8 @@ def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path,
 
 
 @pytest.mark.parametrize("text", ["jobs: [", "- just\n- a list\n", "42\n", "", "\x00\x01",
-                                  "name: x\njobs: {notebook: a.ipynb}\n"])
+                                  "name: x\njobs: {notebook: a.ipynb}\n",
+                                  "jobs: " + "[" * 20000 + "]" * 20000 + "\n"])
 def test_broken_files_are_clear_errors(tmp_path: Path, text: str,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     p = tmp_path / "broken.yml"

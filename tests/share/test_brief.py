@@ -237,3 +237,26 @@ def test_cx_render_for_a_notebook_run_by_hand(real_run, tmp_path, capsys):
 def test_every_notebook_is_in_the_run(real_run):
     assert {p.name.split("--")[0] for p in real_run.glob("*.manager.html")} == set(NOTEBOOKS)
     assert render.render_notebook  # the module's entry point stays public
+
+
+def test_cx_render_finds_the_results_of_a_notebook_run_by_hand(real_run, tmp_path,
+                                                               monkeypatch):
+    """papermill by hand with results_path "" writes reports/interactive/<notebook>.*"""
+    from cxlib import config
+
+    src = next(real_run.glob("00_*.ipynb"))
+    nb = nbformat.read(src, as_version=4)
+    nb.metadata.setdefault("papermill", {})["input_path"] = "notebooks/00_touchpoint_map.ipynb"
+    out = tmp_path / "out.ipynb"
+    nbformat.write(nb, out)
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    (tmp_path / "reports" / "interactive").mkdir(parents=True)
+    res = json.loads(results_path_for(src).read_text(encoding="utf-8"))
+    stale = {**res, "parameters": {**res["parameters"], "min_base": 999}}
+    for name, data in (("00_touchpoint_map.sample.a.results.json", res),
+                       ("00_touchpoint_map.sample.b.results.json", stale)):
+        (tmp_path / "reports" / "interactive" / name).write_text(json.dumps(data))
+    page = render.render_notebook(out, language="en")["manager"]
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert soup.find(id="cx-banner") is None and soup.select("#cx-findings li")
+    assert "fewer than 30 respondents" in soup.get_text()  # the matching file, not min 999

@@ -96,10 +96,9 @@ def _pages(run: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize(("lang", "which"), [
-    ("en", "00_touchpoint_map"), ("en", "01_touchpoint_satisfaction"),
-    ("en", "01_touchpoint_satisfaction--mass"), ("en", "02_touchpoint_drivers"),
-    ("en", "03_service_innovation_margin"), ("az", "01_touchpoint_satisfaction--mass"),
-    ("az", "03_service_innovation_margin"), ("tr", "02_touchpoint_drivers"),
+    ("en", "00_touchpoint_map"), ("en", "01_touchpoint_satisfaction--mass"),
+    ("en", "02_touchpoint_drivers"), ("en", "03_service_innovation_margin"),
+    ("az", "01_touchpoint_satisfaction"), ("tr", "03_service_innovation_margin"),
 ])
 def test_brief_in_the_browser(rendered_run, tmp_path, lang, which):
     chrome = _chromium()

@@ -44,11 +44,13 @@ type (closed form, see its Notes).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from cxlib.data.synth.arrays import date_array, id_array
 from cxlib.data.synth.constants import (
@@ -185,67 +187,107 @@ def _nullable_dates(days: np.ndarray, valid: np.ndarray) -> pa.Array:
     return pa.array(arr.to_numpy(zero_copy_only=False), mask=~valid)
 
 
+#: Rows per batch when the sub-generator streams orders and contacts (fixed, so the
+#: draws are the same whatever the machine; memory stays bounded at any world size).
+BATCH_ROWS = 1_000_000
+
+
+def _batches(world: WorldSoFar, table: str) -> Iterator[pa.Table]:
+    f = pq.ParquetFile(world.folder / f"{table}.parquet")
+    for b in f.iter_batches(batch_size=BATCH_ROWS):
+        yield pa.Table.from_batches([b])
+
+
+def _order_batch(orders: pa.Table, pos: pd.Index, ctype: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    o_type = ctype[pos.get_indexer(orders["customer_id"].to_numpy(zero_copy_only=False))]
+    day = (orders["date"].to_numpy().astype("datetime64[D]") - START).astype(np.int64)
+    chan = pd.Index(ORDER_CHANNELS).get_indexer(
+        orders["channel"].to_numpy(zero_copy_only=False))
+    return day, chan, o_type
+
+
+def _extended_orders(world: WorldSoFar, pos: pd.Index, ctype: np.ndarray,
+                     rng: np.random.Generator, counts: dict[str, int]) -> Iterator[pa.Table]:
+    status_names = pa.array(["delivered", "shipped", "processing"])
+    for orders in _batches(world, "orders"):
+        day, chan, o_type = _order_batch(orders, pos, ctype)
+        cols = _order_columns(rng, day, chan, o_type, orders["revenue"].to_numpy(),
+                              orders["margin"].to_numpy())
+        counts["n_late_orders"] += int((cols["hour"] >= CUTOFF_HOUR).sum())
+        ordered_at = (START + day.astype("timedelta64[D]")).astype("datetime64[s]") + (
+            cols["hour"] * 3600 + cols["minute"] * 60).astype("timedelta64[s]")
+        yield (orders
+               .append_column("ordered_at", pa.array(ordered_at))
+               .append_column("hour", pa.array(cols["hour"].astype(np.int8)))
+               .append_column("channel_type", pa.array(
+                   np.where(chan == ORDER_CHANNELS.index("online"), "self_service",
+                            "assisted")))
+               .append_column("urgent", pa.array(cols["urgent"]))
+               .append_column("status", status_names.take(pa.array(cols["status"])))
+               .append_column("promised_date", date_array(cols["promised"]))
+               .append_column("shipped_date", _nullable_dates(cols["ship"],
+                                                              cols["status"] <= 1))
+               .append_column("delivered_date", _nullable_dates(cols["delivered"],
+                                                                cols["status"] == 0))
+               .append_column("returned", pa.array(cols["returned"]))
+               .append_column("delivery_cost", pa.array(cols["delivery_cost"]))
+               .append_column("return_cost", pa.array(cols["return_cost"])))
+
+
+def _payment_batches(world: WorldSoFar, pos: pd.Index, ctype: np.ndarray,
+                     rng: np.random.Generator) -> Iterator[pa.Table]:
+    done = 0
+    for orders in _batches(world, "orders"):
+        day, chan, o_type = _order_batch(orders, pos, ctype)
+        pay = _payments(rng, day, chan, o_type)
+        n = orders.num_rows
+        yield pa.table({
+            "payment_id": id_array("P", done + np.arange(1, n + 1), 9),
+            "order_id": orders["order_id"],
+            "customer_id": orders["customer_id"],
+            "method": pa.array(METHODS).take(pa.array(pay["method"])),
+            "amount": orders["revenue"],
+            "due_date": date_array(pay["due"]),
+            "paid_date": _nullable_dates(pay["paid"], ~pay["unpaid"]),
+        })
+        done += n
+
+
+def _contact_batches(world: WorldSoFar, pos: pd.Index, ctype: np.ndarray,
+                     rng: np.random.Generator) -> Iterator[pa.Table]:
+    for contacts in _batches(world, "contacts"):
+        k_type = ctype[pos.get_indexer(contacts["customer_id"].to_numpy(zero_copy_only=False))]
+        inbound = contacts["direction"].to_numpy(zero_copy_only=False) == "inbound"
+        complaint = inbound & (rng.random(contacts.num_rows) < COMPLAINT_P[k_type])
+        yield contacts.append_column("complaint", pa.array(complaint))
+
+
 def commerce(world: WorldSoFar) -> Extension:
-    """The ``commerce`` sub-generator (see the module docstring)."""
+    """The ``commerce`` sub-generator (see the module docstring).
+
+    Orders, payments and contacts are streamed in batches of :data:`BATCH_ROWS`
+    (the tables returned are generators that the orchestrator writes one after the
+    other), so a world of any size needs memory for one batch only. The truth's
+    ``n_late_orders`` is filled while the orders are written, before ``truth.json``.
+    """
     customers = world.table("customers")
-    orders = world.table("orders")
-    contacts = world.table("contacts")
     rng_c, rng_o, rng_p, rng_k = (world.rng(i) for i in range(4))
     nc = customers.num_rows
     ctype = rng_c.choice(len(TYPES), nc, p=TYPE_P)
-    cust_ids = customers["customer_id"].to_numpy(zero_copy_only=False)
-    pos = pd.Index(cust_ids)
-    o_cust = pos.get_indexer(orders["customer_id"].to_numpy(zero_copy_only=False))
-    o_type = ctype[o_cust]
-    day = ((orders["date"].to_numpy().astype("datetime64[D]") - START)
-           .astype(np.int64))
-    chan = pd.Index(ORDER_CHANNELS).get_indexer(
-        orders["channel"].to_numpy(zero_copy_only=False))
-    cols = _order_columns(rng_o, day, chan, o_type, orders["revenue"].to_numpy(),
-                          orders["margin"].to_numpy())
-    ordered_at = (START + day.astype("timedelta64[D]")).astype("datetime64[s]") + (
-        cols["hour"] * 3600 + cols["minute"] * 60).astype("timedelta64[s]")
-    status_names = pa.array(["delivered", "shipped", "processing"])
-    delivered_ok = cols["status"] == 0
-    ext_orders = (orders
-                  .append_column("ordered_at", pa.array(ordered_at))
-                  .append_column("hour", pa.array(cols["hour"].astype(np.int8)))
-                  .append_column("channel_type", pa.array(
-                      np.where(chan == ORDER_CHANNELS.index("online"), "self_service",
-                               "assisted")))
-                  .append_column("urgent", pa.array(cols["urgent"]))
-                  .append_column("status", status_names.take(pa.array(cols["status"])))
-                  .append_column("promised_date", date_array(cols["promised"]))
-                  .append_column("shipped_date", _nullable_dates(cols["ship"],
-                                                                 cols["status"] <= 1))
-                  .append_column("delivered_date", _nullable_dates(cols["delivered"],
-                                                                   delivered_ok))
-                  .append_column("returned", pa.array(cols["returned"]))
-                  .append_column("delivery_cost", pa.array(cols["delivery_cost"]))
-                  .append_column("return_cost", pa.array(cols["return_cost"])))
-    pay = _payments(rng_p, day, chan, o_type)
-    n = orders.num_rows
-    payments = pa.table({
-        "payment_id": id_array("P", np.arange(1, n + 1), 9),
-        "order_id": orders["order_id"],
-        "customer_id": orders["customer_id"],
-        "method": pa.array(METHODS).take(pa.array(pay["method"])),
-        "amount": orders["revenue"],
-        "due_date": date_array(pay["due"]),
-        "paid_date": _nullable_dates(pay["paid"], ~pay["unpaid"]),
-    })
-    k_cust = pos.get_indexer(contacts["customer_id"].to_numpy(zero_copy_only=False))
-    inbound = contacts["direction"].to_numpy(zero_copy_only=False) == "inbound"
-    complaint = inbound & (rng_k.random(contacts.num_rows) < COMPLAINT_P[ctype[k_cust]])
-    ext_contacts = contacts.append_column("complaint", pa.array(complaint))
+    pos = pd.Index(customers["customer_id"].to_numpy(zero_copy_only=False))
+    n = pq.ParquetFile(world.folder / "orders.parquet").metadata.num_rows
     ext_customers = customers.append_column("customer_type",
                                             pa.array(TYPES).take(pa.array(ctype)))
-    years = N_DAYS / 365.25
-    truth = commerce_truth(orders_per_year=n / years)
+    truth = commerce_truth(orders_per_year=n / (N_DAYS / 365.25))
     truth["n_payments"] = n
-    truth["n_late_orders"] = int((cols["hour"] >= CUTOFF_HOUR).sum())
-    return Extension(tables={"customers": ext_customers, "orders": ext_orders,
-                             "contacts": ext_contacts, "payments": payments}, truth=truth)
+    truth["n_late_orders"] = 0  # counted while the orders are written
+    return Extension(tables={
+        "customers": ext_customers,
+        "orders": _extended_orders(world, pos, ctype, rng_o, truth),
+        "payments": _payment_batches(world, pos, ctype, rng_p),
+        "contacts": _contact_batches(world, pos, ctype, rng_k),
+    }, truth=truth)
 
 
 # ------------------------------------------------------------------ simulator

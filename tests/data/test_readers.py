@@ -1,4 +1,5 @@
-"""Loaders on every kind of bad input real exports bring.
+"""Reading (cxlib.data.readers) and validating (cxlib.data.validate) every kind of bad
+input real exports bring.
 
 Each bad input must raise one DataError naming the file, the column, the rule
 and offending rows, and the raw file must be byte-for-byte unchanged.
@@ -14,7 +15,10 @@ import pytest
 
 from cxlib import config
 from cxlib import io as cxio
-from cxlib.data import loaders, schemas
+from cxlib.data import schemas
+from cxlib.data.encodings import EncodingGuessWarning
+from cxlib.data.readers import read_table
+from cxlib.data.validate import load
 from cxlib.errors import DataError
 
 GOOD = [
@@ -42,14 +46,14 @@ def digest(path: Path) -> str:
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
 def test_delimiter_is_sniffed(tmp_path, sep):
     p = write_csv(tmp_path / "r.csv", GOOD, sep=sep)
-    df = loaders.load(p, "responses")
+    df = load(p, "responses")
     assert list(df["score"]) == [4.0, 9.0, 2.0]
     assert df["date"].dtype == "datetime64[ns]"
 
 
 def test_utf8_bom_is_stripped(tmp_path):
     p = write_csv(tmp_path / "bom.csv", GOOD, bom=True)
-    df = loaders.read_table(p)
+    df = read_table(p)
     assert df.columns[0] == "response_id"  # not "\ufeffresponse_id"
     assert df.loc[2, "region"] == "İstanbul"
 
@@ -59,10 +63,10 @@ def test_cp1254_declared_and_detected(tmp_path):
                          "Şişli ığdır İzmir")]
     p = write_csv(tmp_path / "tr.csv", rows, sep=";", encoding="cp1254")
     before = digest(p)
-    declared = loaders.read_table(p, encoding="cp1254")
+    declared = read_table(p, encoding="cp1254")
     assert declared.loc[0, "region"] == "Şişli ığdır İzmir"
-    with pytest.warns(loaders.EncodingGuessWarning) as warned:
-        detected = loaders.read_table(p)
+    with pytest.warns(EncodingGuessWarning) as warned:
+        detected = read_table(p)
     assert detected.loc[0, "region"] == "Şişli ığdır İzmir"
     # the guess is visible: a warning saying which encoding was assumed and how to declare it
     assert len(warned) == 1 and "encoding='cp1254'" in str(warned[0].message)
@@ -75,7 +79,7 @@ def test_decimal_comma_and_day_first_dates(tmp_path):
             ("O1", "C1", "31.12.2024", "1.234,50", "1.000,25"),
             ("O2", "C2", "01.02.2025", "99,90", "10,00")]
     p = write_csv(tmp_path / "orders.csv", rows, sep=";")
-    df = loaders.load(p, "orders")
+    df = load(p, "orders")
     assert df["revenue"].tolist() == [1234.5, 99.9]
     assert df["date"].tolist() == [pd.Timestamp("2024-12-31"), pd.Timestamp("2025-02-01")]
 
@@ -85,7 +89,7 @@ def test_excel(tmp_path):
     df["score"] = df["score"].astype(float)
     p = tmp_path / "r.xlsx"
     df.to_excel(p, index=False)
-    out = loaders.load(p, "responses")
+    out = load(p, "responses")
     assert len(out) == 3 and out["score"].sum() == 15
 
 
@@ -115,7 +119,7 @@ def test_contract_violations_name_file_column_rule_rows(tmp_path, rows, column, 
     p = write_csv(tmp_path / "bad.csv", rows)
     before = digest(p)
     with pytest.raises(DataError) as exc:
-        loaders.load(p, "responses")
+        load(p, "responses")
     err = exc.value
     assert (err.path, err.column, err.rule, err.rows) == (str(p), column, rule, rows_shown)
     assert str(p) in str(err) and f"rule: {rule}" in str(err)
@@ -128,7 +132,7 @@ def test_table_rule_is_one_entry_naming_its_columns_and_five_rows(tmp_path):
     bad = [_row(s, rid=f"R{9 + i}") for i, s in enumerate("9797979")]
     p = write_csv(tmp_path / "bad.csv", [*GOOD, *bad])
     with pytest.raises(DataError) as exc:
-        loaders.load(p, "responses")
+        load(p, "responses")
     err, msg = exc.value, str(exc.value)
     assert err.column == "score" and err.rule == "score within [scale_min, scale_max]"
     entries = [ln for ln in msg.splitlines() if "rule 'score within" in ln]
@@ -159,7 +163,7 @@ def test_responses_contract_refuses_bad_rows(tmp_path, bad_rows, column, rule, s
     p = write_csv(tmp_path / "r.csv", [*GOOD, *bad_rows])
     before = digest(p)
     with pytest.raises(DataError) as exc:
-        loaders.load(p, "responses")
+        load(p, "responses")
     assert (exc.value.column, exc.value.rule) == (column, rule)
     assert exc.value.rows[0] == shown
     assert digest(p) == before
@@ -168,7 +172,7 @@ def test_responses_contract_refuses_bad_rows(tmp_path, bad_rows, column, rule, s
 def test_unknown_metric_suggests_the_close_one(tmp_path):
     p = write_csv(tmp_path / "r.csv", [*GOOD, _row(metric="csatt")])
     with pytest.raises(DataError, match="did you mean 'csatt' -> 'csat'"):
-        loaders.load(p, "responses")
+        load(p, "responses")
 
 
 def test_declared_alternative_scales_pass(tmp_path):
@@ -176,7 +180,7 @@ def test_declared_alternative_scales_pass(tmp_path):
     rows = [*GOOD, _row("1", tp="journey", metric="overall", lo="0", hi="1"),
             _row("8", rid="R10", tp="journey", metric="overall", lo="1", hi="10"),
             _row("6", tp="store", metric="ces", lo="1", hi="7")]
-    df = loaders.load(write_csv(tmp_path / "r.csv", rows), "responses")
+    df = load(write_csv(tmp_path / "r.csv", rows), "responses")
     assert len(df) == 6
     assert set(schemas.METRIC_ALLOWED_SCALES) == set(schemas.METRIC_SCALES)
     for metric, scale in schemas.METRIC_SCALES.items():
@@ -190,7 +194,7 @@ def test_bad_date_names_rows(tmp_path):
     p = write_csv(tmp_path / "d.csv", rows)
     before = digest(p)
     with pytest.raises(DataError) as exc:
-        loaders.load(p, "responses")
+        load(p, "responses")
     _assert_clear(exc.value, p, "date", "not a date")
     assert "line 5" in str(exc.value)
     assert digest(p) == before
@@ -201,7 +205,7 @@ def test_duplicate_ids(tmp_path):
             ("O1", "C1", "2024-01-01", "10", "5"), ("O1", "C2", "2024-01-02", "12", "6")]
     p = write_csv(tmp_path / "o.csv", rows)
     with pytest.raises(DataError) as exc:
-        loaders.load(p, "orders")
+        load(p, "orders")
     _assert_clear(exc.value, p, "order_id", "unique")
 
 
@@ -210,7 +214,7 @@ def test_several_columns_failing_come_back_in_one_error(tmp_path):
             ("O1", "C1", "2024-01-01", "10", "-5"), ("O1", "C2", "2024-01-02", "12", "6")]
     p = write_csv(tmp_path / "o.csv", rows)
     with pytest.raises(DataError) as exc:
-        loaders.load(p, "orders")
+        load(p, "orders")
     msg = str(exc.value)
     assert "order_id" in msg and "cost" in msg and "greater_than_or_equal_to" in msg
 
@@ -224,7 +228,7 @@ def test_writing_under_raw_is_refused(tmp_path, monkeypatch):
 
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match="not found"):
-        loaders.read_table(tmp_path / "nope.csv")
+        read_table(tmp_path / "nope.csv")
 
 
 # ------------------------------------------------------------------ CSV as exports come
@@ -243,7 +247,7 @@ def _csv(tmp_path: Path, body: str, *, encoding: str = "utf-8", prefix: bytes = 
 def _fails(p: Path, *fragments: str, **opts) -> DataError:
     before = digest(p)
     with pytest.raises(DataError) as exc:
-        loaders.load(p, "responses", **opts)
+        load(p, "responses", **opts)
     msg = str(exc.value)
     for f in fragments:
         assert f in msg, msg
@@ -256,8 +260,8 @@ def test_cp1251_guess_names_cp1251_not_cp1254(tmp_path):
     p = _csv(tmp_path, HEADER + "\nR1,C1,2024-03-01,store,csat,4,1,5,Москва Баку\n",
              encoding="cp1251")
     before = digest(p)
-    with pytest.warns(loaders.EncodingGuessWarning) as warned:
-        df = loaders.read_table(p)
+    with pytest.warns(EncodingGuessWarning) as warned:
+        df = read_table(p)
     msg = str(warned[0].message)
     assert df.loc[0, "region"] == "Москва Баку"
     assert "'cp1251'" in msg and "encoding='cp1251'" in msg and "encoding='cp1254'" not in msg
@@ -284,7 +288,7 @@ def test_utf16_with_bom_is_read_and_a_wrong_declaration_says_utf16(tmp_path):
     p = _csv(tmp_path, body, encoding="utf-16")
     assert p.read_bytes()[:2] == b"\xff\xfe"
     before = digest(p)
-    df = loaders.load(p, "responses")
+    df = load(p, "responses")
     assert df.loc[0, "region"] == "İstanbul" and df.loc[0, "score"] == 4.0
     assert any("UTF-16" in n for n in df.attrs["notes"])
     _fails(p, "UTF-16 byte-order mark", "encoding='utf-16'", encoding="utf-8")
@@ -294,8 +298,8 @@ def test_utf16_with_bom_is_read_and_a_wrong_declaration_says_utf16(tmp_path):
 def test_utf16_without_bom_is_guessed_with_a_warning(tmp_path):
     p = _csv(tmp_path, HEADER + "\nR1,C1,2024-03-01,store,csat,4,1,5,Baku\n",
              encoding="utf-16-le")
-    with pytest.warns(loaders.EncodingGuessWarning, match="encoding='utf-16-le'"):
-        df = loaders.load(p, "responses")
+    with pytest.warns(EncodingGuessWarning, match="encoding='utf-16-le'"):
+        df = load(p, "responses")
     assert df.loc[0, "region"] == "Baku"
 
 
@@ -306,7 +310,7 @@ def test_utf8_bom_with_utf8_declared_and_a_contract_error_names_clean_columns(tm
     assert "\ufeff" not in str(err)
     ok = _csv(tmp_path, HEADER + "\nR1,C1,2024-03-01,store,csat,4,1,5,X\n",
               prefix=b"\xef\xbb\xbf", name="ok.csv")
-    assert loaders.load(ok, "responses", encoding="utf-8").columns[0] == "response_id"
+    assert load(ok, "responses", encoding="utf-8").columns[0] == "response_id"
 
 
 def test_decimal_comma_in_a_comma_delimited_file_asks_for_decimal(tmp_path):
@@ -314,7 +318,7 @@ def test_decimal_comma_in_a_comma_delimited_file_asks_for_decimal(tmp_path):
                                 'R2,C2,2024-03-01,store,csat,3,1,5,X\n')
     err = _fails(p, "decimal comma", "pass decimal=','")
     assert (err.column, err.rows) == ("score", ["line 2: '4,5'"])
-    assert loaders.load(p, "responses", decimal=",")["score"].tolist() == [4.5, 3.0]
+    assert load(p, "responses", decimal=",")["score"].tolist() == [4.5, 3.0]
 
 
 def test_unquoted_decimal_comma_shifts_fields_and_says_so(tmp_path):
@@ -339,7 +343,7 @@ def test_mixed_date_formats_name_the_offending_values(tmp_path):
                  "1 like '01.03.2024' (dd.mm.yyyy)", "date_format='mixed'")
     assert "use ISO" not in str(err)
     assert (err.column, err.rows) == ("date", ["line 6: '01.03.2024'", "line 7: '03/05/2024'"])
-    df = loaders.load(p, "responses", date_format="mixed", dayfirst=True)
+    df = load(p, "responses", date_format="mixed", dayfirst=True)
     assert df["date"].tolist()[-2:] == [pd.Timestamp("2024-03-01"), pd.Timestamp("2024-05-03")]
 
 
@@ -351,18 +355,18 @@ def test_ambiguous_slash_dates_need_dayfirst(tmp_path):
                  "'13/05/2024' suggest day first")
     assert (err.column, err.rule, err.rows) == ("date", "unambiguous date order",
                                                 ["line 3: '03/05/2024'"])
-    first = loaders.load(p, "responses", dayfirst=True)["date"].tolist()
+    first = load(p, "responses", dayfirst=True)["date"].tolist()
     assert first[1] == pd.Timestamp("2024-05-03")
     with pytest.raises(DataError):  # 13/05 cannot be month first
-        loaders.load(p, "responses", dayfirst=False)
-    assert loaders.load(p, "responses", date_format="%d/%m/%Y")["date"].tolist() == first
+        load(p, "responses", dayfirst=False)
+    assert load(p, "responses", date_format="%d/%m/%Y")["date"].tolist() == first
 
 
 def test_slash_dates_that_settle_the_order_are_read(tmp_path):
     # every value disambiguates: a part above 12, or day = month
     p = _csv(tmp_path, HEADER + "\nR1,C1,05/13/2024,store,csat,4,1,5,X"
                                 "\nR2,C1,05/05/2024,store,csat,4,1,5,X\n")
-    df = loaders.load(p, "responses")
+    df = load(p, "responses")
     assert df["date"].tolist() == [pd.Timestamp("2024-05-13"), pd.Timestamp("2024-05-05")]
     assert any("%m/%d/%Y" in n for n in df.attrs["notes"])
 
@@ -373,4 +377,4 @@ def test_wrong_delimiter_suggests_the_right_one(tmp_path, real, declared, name):
     p = _csv(tmp_path, "\n".join(real.join(r) for r in GOOD) + "\n")
     err = _fails(p, f"looks {name}-delimited", f"sep={real!r}", sep=declared)
     assert err.rows[0].startswith("line 1: 'response_id")
-    assert len(loaders.load(p, "responses")) == 3  # undeclared: sniffed
+    assert len(load(p, "responses")) == 3  # undeclared: sniffed
