@@ -45,7 +45,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxlib.analysis.curves import FAMILIES, CurveFit, fit_curve, fit_glm, spline_basis
+from cxlib.analysis.curves import (
+    FAMILIES,
+    CurveFit,
+    fit_curve,
+    fit_glm_batch,
+    spline_basis,
+)
 from cxlib.analysis.stats import (
     bootstrap_counts,
     check_n_boot,
@@ -469,18 +475,29 @@ def dose_response(data: pd.DataFrame, *, dose: str = "proactive_per_month",
         return out
 
     point = curves_for({k: f.coef for k, f in fits.items()}, None)
-    rng = np.random.default_rng(seed)
     keys = list(point)
     boot = {k: np.empty((int(n_boot), len(point[k]))) for k in keys}
-    for b in range(int(n_boot)):
-        wts = {g: bootstrap_counts(rng, len(pos[g])) for g in inc}
-        coefs = {}
-        for (g, o), f in fits.items():
-            coefs[(g, o)] = fit_glm(f.X, f.y, f.family, weights=wts[g][f.rows], start=f.coef,
-                                    steps=boot_steps)
-        cb = curves_for(coefs, wts)
-        for k in keys:
-            boot[k][b] = cb[k]
+    # resamples in blocks (one stacked IRLS per block), each resample from its own stream
+    # ([seed, b]) so the draws do not depend on the block size
+    width = max(f.X.shape[1] for f in fits.values())
+    block = max(1, min(int(n_boot), int(1.5e8 // (8 * width * max(len(p) for p in
+                                                                  pos.values())))))
+    for b0 in range(0, int(n_boot), block):
+        bb = range(b0, min(int(n_boot), b0 + block))
+        draws = [np.random.default_rng([int(seed), b]) for b in bb]
+        wts = {g: np.stack([bootstrap_counts(r, len(pos[g])) for r in draws]) for g in inc}
+        for o in outcomes:
+            acc = 0.0
+            for g in inc:
+                f = fits[(g, o)]
+                W = wts[g][:, f.rows]
+                C = fit_glm_batch(f.X, f.y, f.family, W, start=f.coef, steps=boot_steps)
+                boot[(g, o)][b0:b0 + len(bb)] = f.curves(grids[g], C, W)
+                if multi:
+                    acc = acc + wts[g].sum(1)[:, None] * f.curves(grids["all"], C, W)
+            if multi:
+                boot[("all", o)][b0:b0 + len(bb)] = acc / sum(wts[g].sum(1) for g in inc)[
+                    :, None]
     rows_c, rows_t = [], []
     today = {g: float(data.loc[pos[g], dose].mean()) for g in inc}
     if multi:

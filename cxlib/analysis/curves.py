@@ -27,7 +27,7 @@ from scipy.special import expit
 from cxlib.errors import DataError, EstimationError, ParameterError
 
 __all__ = ["FAMILIES", "CurveFit", "SplineBasis", "check_family", "fit_curve", "fit_glm",
-           "spline_basis"]
+           "fit_glm_batch", "spline_basis"]
 
 #: GLM families of the curves: gaussian (scores, identity link), binomial (0/1,
 #: logit link), poisson (counts and rates, log link; quasi-likelihood for rates).
@@ -187,6 +187,72 @@ def fit_glm(X: np.ndarray, y: np.ndarray, family: str, *, weights: np.ndarray | 
     return b
 
 
+def fit_glm_batch(X: np.ndarray, y: np.ndarray, family: str, weights: np.ndarray, *,
+                  start: np.ndarray, steps: int | None = 3, tol: float = 1e-10,
+                  max_iter: int = 100) -> np.ndarray:
+    """:func:`fit_glm` for many weight vectors at once (bootstrap resamples).
+
+    Parameters
+    ----------
+    X, y, family
+        As in :func:`fit_glm`.
+    weights
+        (B, n) frequency weights, one row per resample.
+    start
+        (p,) starting coefficients (the full-sample fit), shared by every resample.
+    steps
+        IRLS steps per resample (the k-step bootstrap); None iterates to convergence.
+
+    Returns
+    -------
+    ndarray
+        (B, p) coefficients; row b equals ``fit_glm(X, y, family, weights=weights[b],
+        start=start, steps=steps)``.
+    """
+    check_family(family)
+    W = np.atleast_2d(np.asarray(weights, float))
+    if family == "gaussian":
+        return _solve_batch(_xtwx(X, W), (W * y) @ X)
+    b = np.repeat(np.asarray(start, float)[None, :], len(W), axis=0)
+    eta = b @ X.T
+    mu = _link_inv(family, eta)
+    dev_old = _deviance(family, y, mu, W)
+    for _ in range(max_iter if steps is None else int(steps)):
+        v = np.maximum(mu * (1 - mu) if family == "binomial" else mu, 1e-12)
+        z = eta + (y - mu) / v
+        Wt = W * v
+        b_new = _solve_batch(_xtwx(X, Wt), (Wt * z) @ X)
+        for _half in range(30):  # step halving, resample by resample
+            eta = b_new @ X.T
+            mu = _link_inv(family, eta)
+            dev = _deviance(family, y, mu, W)
+            worse = dev > dev_old + tol * (np.abs(dev_old) + 0.1)
+            if not worse.any():
+                break
+            b_new[worse] = 0.5 * (b_new[worse] + b[worse])
+        b = b_new
+        if steps is None and np.all(np.abs(dev - dev_old) <= tol * (np.abs(dev) + 0.1)):
+            break
+        dev_old = dev
+    else:
+        if steps is None:
+            raise EstimationError(f"a bootstrap {family} curve did not converge in {max_iter} "
+                                  "iterations; use fewer spline df or a larger group")
+    return b
+
+
+def _xtwx(X: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """(B, p, p) stack of X' diag(W_b) X."""
+    return np.matmul((W[:, :, None] * X[None, :, :]).transpose(0, 2, 1), X)
+
+
+def _solve_batch(A: np.ndarray, r: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(A, r[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.stack([_solve(a, rr) for a, rr in zip(A, r, strict=True)])
+
+
 def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(A, b)
@@ -194,12 +260,15 @@ def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
-def _deviance(family: str, y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
+def _deviance(family: str, y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> Any:
+    """Deviance (a float, or one per row when ``mu`` and ``w`` are 2-D)."""
     if family == "binomial":
         mu = np.clip(mu, 1e-15, 1 - 1e-15)
-        return float(-2 * np.sum(w * (y * np.log(mu) + (1 - y) * np.log(1 - mu))))
-    ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
-    return float(2 * np.sum(w * (ylogy - (y - mu))))
+        out = -2 * np.sum(w * (y * np.log(mu) + (1 - y) * np.log(1 - mu)), axis=-1)
+    else:
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+        out = 2 * np.sum(w * (ylogy - (y - mu)), axis=-1)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 @dataclass
@@ -259,6 +328,23 @@ class CurveFit:
         if self.family == "poisson":
             return np.exp(f) * float(cw @ np.exp(c) / cw.sum())
         return (expit(f[:, None] + c[None, :]) @ cw) / cw.sum()
+
+    def curves(self, grid: np.ndarray, coefs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """:meth:`curve` for many (coefficients, weights) pairs: (B, p), (B, n) -> (B, G)."""
+        k = self.n_spline
+        f = coefs[:, 1:1 + k] @ self.basis.at_grid(grid).T
+        pattern, P, keep = self._patterns()
+        W = weights if keep is None else weights * keep
+        if len(P) > 200:  # many patterns: one resample at a time keeps memory small
+            return np.stack([self.curve(grid, c, w) for c, w in zip(coefs, W, strict=True)])
+        cw = np.stack([np.bincount(pattern, weights=w, minlength=len(P)) for w in W])
+        c = coefs[:, :1] + coefs[:, 1 + k:] @ P.T
+        tot = cw.sum(1)
+        if self.family == "gaussian":
+            return f + ((cw * c).sum(1) / tot)[:, None]
+        if self.family == "poisson":
+            return np.exp(f) * ((cw * np.exp(c)).sum(1) / tot)[:, None]
+        return np.einsum("bgp,bp->bg", expit(f[:, :, None] + c[:, None, :]), cw) / tot[:, None]
 
     def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Distinct rows of the control columns (computed once): the average over rows is

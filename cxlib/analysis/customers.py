@@ -213,12 +213,13 @@ def customer_360(world: Any, customer_id: str, *, store: Any = None,
 def record_results(out: Any, *, profit: pd.DataFrame, by_segment: pd.DataFrame,
                    actions: pd.DataFrame, whale: dict[str, float], compare_by: str,
                    self_service: pd.DataFrame, cutoff: pd.DataFrame,
-                   later: dict[str, float]) -> None:
+                   later: dict[str, float], partners: pd.DataFrame | None = None) -> None:
     """Headline figures of notebook 05 into a :class:`cxlib.share.results.Results`.
 
     Share of value-destroying customers, profit of the top and bottom deciles,
     segments to target / win back / stop serving, self-service share, the
-    cut-off rule's cost in customer-days a year and what a later cut-off saves.
+    cut-off rule's cost in customer-days a year, what a later cut-off saves and
+    the partners' share of the weight in overall satisfaction.
     No personal data: only aggregates.
     """
     n = len(profit)
@@ -244,5 +245,11 @@ def record_results(out: Any, *, profit: pd.DataFrame, by_segment: pd.DataFrame,
     out.headline("later_cutoff_days_saved", float(later["days_saved_per_year"]),
                  label="customer-days a year a later cut-off saves",
                  ci=(float(later["ci_low"]), float(later["ci_high"])), unit="days")
+    if partners is not None and "weight_share" in partners.columns:
+        p = partners.set_index("owner")
+        if "partner" in p.index:
+            out.headline("partner_weight_share", float(p.loc["partner", "weight_share"]),
+                         label="share of overall satisfaction carried by partners",
+                         unit="share")
     out.table("segment_profit", by_segment)
     out.table("segment_actions", actions)

@@ -11,8 +11,9 @@
   :func:`simulate_cutoff` — the days a later cut-off (or a second dispatch)
   would save on the same orders, with a bootstrap interval.
 * :func:`partner_share` — satisfaction at partner-owned touchpoints next to own
-  ones, and the partners' share of the drivers' weight in overall
-  satisfaction (seed 000: a partner's faults are charged to the brand).
+  ones, and (with :func:`partner_importance`) the partners' share of the
+  drivers' weight in overall satisfaction (seed 000: a partner's faults are
+  charged to the brand).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from cxlib.errors import DataError, ParameterError
 from cxlib.methods import note_method
 
 __all__ = ["SELF_SERVICE_CHANNELS", "contact_costs", "cutoff_cost", "hourly_profile",
-           "lead_times", "partner_share", "satisfaction_by_channel", "self_service_share",
-           "shift_value", "simulate_cutoff"]
+           "lead_times", "partner_importance", "partner_share", "satisfaction_by_channel",
+           "self_service_share", "shift_value", "simulate_cutoff"]
 
 SELF_SERVICE_CHANNELS = ("online", "web", "app", "kiosk")
 
@@ -393,3 +394,35 @@ def partner_share(responses: pd.DataFrame, catalog: Any, *, metric: str = "csat"
     note_method("partner vs own touchpoints", "mean with t interval (answers pooled)",
                 metric=metric)
     return out
+
+
+def partner_importance(responses: pd.DataFrame, catalog: Any, *, outcome: str = "overall",
+                       n_boot: int = 200, seed: int = 1) -> pd.DataFrame:
+    """Importance of every top-level touchpoint in overall satisfaction, for :func:`partner_share`.
+
+    Relative weights (Johnson 2000) of the top-level touchpoints' CSAT in the
+    ``outcome`` (:func:`cxlib.analysis.drivers.driver_analysis`, missing answers
+    mean-imputed: ``policy="available"``, since touchpoints are answered by
+    different customers). A partner-owned sub-touchpoint counts under its
+    top-level parent (and that parent's owner).
+
+    Returns
+    -------
+    DataFrame
+        ``touchpoint_id, importance, ci_low, ci_high`` (importance = share of R²).
+    """
+    from cxlib.analysis import drivers as drv
+
+    frame = catalog.frame
+    top = dict(zip(frame["touchpoint_id"], frame["top_level_id"], strict=True))
+    asked = set(responses.loc[responses["metric"] == "csat", "touchpoint_id"])
+    tops = sorted({top[t] for t in asked if t in top})
+    if len(tops) < 2:
+        raise DataError("partner weights need CSAT answers at two top-level touchpoints or more",
+                        column="touchpoint_id", rule="two touchpoints answered")
+    mat = drv.build_matrix(responses, catalog=catalog, drivers=tops, level="top",
+                           outcome=outcome)
+    res = drv.driver_analysis(mat, drivers=tops, method="relative_weights", policy="available",
+                              n_boot=n_boot, seed=seed)
+    return res.table.rename(columns={"driver": "touchpoint_id"})[
+        ["touchpoint_id", "importance", "ci_low", "ci_high"]]

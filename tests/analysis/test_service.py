@@ -106,3 +106,15 @@ def test_satisfaction_by_channel_by_hand() -> None:
     got = sv.satisfaction_by_channel(r, o).set_index("channel_type")
     assert got.loc["self_service", "mean"] == 7.0 and got.loc["assisted", "mean"] == 4.0
     assert got["n_answers"].sum() == 3  # d has no orders
+
+
+def test_partner_weight_share_sums_to_one(sample_dir) -> None:
+    from cxlib.data import datasets
+
+    w = datasets.load(sample_dir)
+    imp = sv.partner_importance(w.responses, w.catalog)
+    r = sv.partner_share(w.responses, w.catalog, importance=imp).set_index("owner")
+    assert r["weight_share"].sum() == pytest.approx(1.0)
+    # the only top-level partner touchpoint is advertising: its share is the partners'
+    adv = imp.set_index("touchpoint_id")["importance"]
+    assert r.loc["partner", "weight_share"] == pytest.approx(adv["advertising"] / adv.sum())

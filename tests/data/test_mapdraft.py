@@ -203,3 +203,20 @@ def test_excel_with_labels_and_no_id_goes_from_draft_to_the_means(dirs, tmp_path
     assert exact["journey"] == pytest.approx((df["Happy overall?"] == "Yes").mean(), abs=1e-12)
     assert rep.accounting["balanced"].all()
     assert "r000001" in set(resp["response_id"])
+
+
+def test_cli_map_check_datasets(dirs, capsys):
+    from cxlib.cli import main
+
+    assert main(["map", str(FIX / "qualtrics_export.csv"), "--name", "qcli"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote" in out and "Check before use:" in out and "cx check qcli" in out
+    assert main(["map", str(FIX / "qualtrics_export.csv"), "--name", "qcli"]) == 2  # no overwrite
+    assert "exists" in capsys.readouterr().err
+    assert main(["check", "qcli"]) == 0
+    out = capsys.readouterr().out
+    assert "every column balances" in out and "01_touchpoint_satisfaction" in out
+    assert main(["datasets"]) == 0
+    assert "qcli" in capsys.readouterr().out
+    assert main(["check", "qcl"]) == 2
+    assert "did you mean 'qcli'?" in capsys.readouterr().err

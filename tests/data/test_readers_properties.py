@@ -27,7 +27,7 @@ from cxlib.errors import CxError
 
 #: A hard bound per example (seconds): a hang fails the test instead of blocking it.
 ALARM_SECONDS = 10
-SETTINGS = settings(max_examples=60, deadline=4000, derandomize=True,
+SETTINGS = settings(max_examples=150, deadline=4000, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 LETTERS = "abcçdefgğhıijklmnoöprsştuüvyzəABCÇĞİÖŞÜƏйцукенЖЭЮé0123456789 .,;:-_/'\"\t|"

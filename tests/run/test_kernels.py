@@ -67,13 +67,14 @@ def test_forked_kernels_draw_fresh_random_numbers(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_zygote_learns_library_imports_but_not_notebook_files(tmp_path: Path) -> None:
-    """A library module the first report imports (stdlib ``tabnanny``, not preloaded)
+    """A library module the first report imports (stdlib ``tabnanny``, in no ``import`` line)
     is already loaded when the next report starts; a module beside the notebook never is,
     so an edited local helper is always read afresh."""
     body = '''
-        import json, sys, time
+        import importlib, json, sys, time
         seen = {m: m in sys.modules for m in ("tabnanny", "cx_local_helper")}
-        import tabnanny, cx_local_helper
+        for m in seen:  # not `import` lines: those the zygote preloads from the start
+            importlib.import_module(m)
         with open(results_path, "w") as fh:
             json.dump(seen, fh)
         time.sleep(0.5)  # the zygote learns between forks; give it the time a report takes
@@ -90,6 +91,9 @@ def test_learnable_keeps_library_modules_only(tmp_path: Path,
     (tmp_path / "cx_probe_local.py").write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     import cx_probe_local  # noqa: F401  (a notebook's own module)
+    import pandas.io.parquet  # noqa: F401
+
+    import cxlib.data.readers  # noqa: F401
 
     assert zygote.learnable(["json", "pandas.io.parquet", "cxlib.data.readers"]) == [
         "json", "pandas.io.parquet", "cxlib.data.readers"]

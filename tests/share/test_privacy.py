@@ -460,3 +460,59 @@ def test_an_id_with_dashes_glued_to_a_file_name_is_masked():
     values = privacy.PersonalValues.from_values(["AB-123-XYZ"])
     out = mask_text("see ref_AB-123-XYZ.pdf and AB-123 alone", values)
     assert out == f"see ref_{mask_value('AB-123-XYZ')}.pdf and AB-123 alone"
+
+
+_TAGS = ["p", "div", "span", "a", "img", "svg", "script", "style", "iframe", "table", "td",
+         "tr", "h1", "details", "math", "template", "object", "form", "input", "textarea",
+         "noscript", "image", "foreignObject", "use", "base", "link", "meta", "video"]
+_ATTRS = st.sampled_from([
+    ("onerror", "alert(1)"), ("onload", "x()"), ("ontoggle", "x()"), ("href", "javascript:x()"),
+    ("href", "java\tscript:x()"), ("href", " JaVaScRiPt:x()"), ("href", "http://evil.example/"),
+    ("href", "data:text/html,<script>x()</script>"), ("href", "#ok"), ("href", "views/x.html"),
+    ("src", "http://evil.example/x.png"), ("src", "data:image/png;base64,AAAA"),
+    ("src", "x"), ("xlink:href", "http://evil.example/"), ("style", "background:url(http://e/x)"),
+    ("style", "color:red"), ("style", "b\\61 ckground:u\\72l(http://e/)"), ("srcdoc", "<script>"),
+    ("formaction", "http://e/"), ("class", "jp-OutputArea-output"),
+    ("data-mime-type", "image/svg+xml"), ("open", ""), ("id", "T_x")])
+
+
+@st.composite
+def _html(draw, depth=0):
+    parts = []
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.integers(0, 2)) if depth < 3 else 0
+        if kind == 0:
+            parts.append(draw(st.sampled_from(["text", "<", "&lt;", "C00000012", "x]]>",
+                                               "<!--c-->", "<![CDATA[x]]>", "\x00"])))
+        else:
+            tag = draw(st.sampled_from(_TAGS))
+            attrs = draw(st.lists(_ATTRS, max_size=3))
+            a = "".join(f' {k}="{v}"' for k, v in attrs)
+            parts.append(f"<{tag}{a}>{draw(_html(depth + 1))}</{tag}>")
+    return " ".join(parts)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(body=_html(), page=st.booleans(), mask=st.booleans())
+def test_any_markup_comes_out_inert(body, page, mask):
+    """Property: whatever markup comes in (a fragment, or a page with a notebook output),
+    nothing that runs or fetches comes out, and images are data images only."""
+    html = (f'<html><body><div class="jp-OutputArea-output" data-mime-type="text/html">'
+            f"{body}</div>{body}</body></html>") if page else body
+    values = privacy.PersonalValues.from_values(VICTIM)
+    out = sanitize_html(html, values=values, mask=mask)
+    soup = BeautifulSoup(out, "html.parser")
+    assert not soup.find_all(["script", "iframe", "object", "embed", "link", "svg", "form",
+                              "base", "frame", "math", "template", "input",
+                              "textarea", "video", "image", "use", "foreignobject"])
+    for tag in soup.find_all(True):
+        assert not [a for a in tag.attrs if a.lower().startswith("on")
+                    or a.lower() in ("srcdoc", "formaction", "xlink:href")], tag
+        href = re.sub(r"[\x00-\x20]", "", str(tag.get("href", "")))
+        assert not href or href.startswith("#") or re.fullmatch(r"[\w\-./]+(#[\w\-.]*)?",
+                                                                href), href
+        if tag.get("src") is not None:
+            assert str(tag["src"]).startswith("data:image/"), tag
+        assert "url(http" not in str(tag.get("style", "")).replace(" ", ""), tag
+    if mask:
+        assert "C00000012" not in out
