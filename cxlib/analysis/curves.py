@@ -242,8 +242,13 @@ def fit_glm_batch(X: np.ndarray, y: np.ndarray, family: str, weights: np.ndarray
 
 
 def _xtwx(X: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """(B, p, p) stack of X' diag(W_b) X."""
-    return np.matmul((W[:, :, None] * X[None, :, :]).transpose(0, 2, 1), X)
+    """(B, p, p) stack of X' diag(W_b) X: one matrix product with the row-wise outer
+    products of X when they fit in memory (about 200 MB), else resample by resample."""
+    n, p = X.shape
+    if n * p * p * 8 <= 2e8:
+        XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
+        return (W @ XX).reshape(len(W), p, p)
+    return np.stack([(X * w[:, None]).T @ X for w in W])
 
 
 def _solve_batch(A: np.ndarray, r: np.ndarray) -> np.ndarray:

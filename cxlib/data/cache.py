@@ -3,10 +3,11 @@
 A cached table lives at ``data/processed/<name>-<key>.parquet`` where ``key``
 is a SHA-256 over the bytes of every input file (streamed in 1 MiB blocks),
 the extra key parts (read options, mapping), :data:`CODE_VERSION` and the
-source of the modules that shape a cached table (:data:`CODE_FILES`: reading,
-contracts, wide-to-long, this cache).  Change one byte of an input or of that
-code and the key changes, so a stale cache is never served; old entries of the
-same name are removed after a successful rebuild.
+source of the modules that shape a cached table (:data:`CODE_FILES`: encodings,
+reading, survey exports, validation, contracts, wide-to-long, this cache).
+Change one byte of an input or of that code and the key changes, so a stale
+cache is never served; old entries of the same name are removed after a
+successful rebuild.
 
 The frame's ``attrs`` (``dropped`` counts, ``source``, ``notes``...) are stored
 in the Parquet file's metadata (``cx_attrs``, JSON) and restored on a hit, so a

@@ -434,6 +434,8 @@ def sanitize_html(html: str, *, values: PersonalValues | None = None, mask: bool
         filter_style_properties=_STYLE_PROPS, generic_attribute_prefixes={"data-"})
     if not is_page:
         return clean
+    if mask:  # CSS can show text too (content: "..."): personal values masked there as well
+        styles = [mask_text(s, values) for s in styles]
     css = "\n".join(f"<style>\n{sanitize_css(s)}\n</style>" for s in styles if s.strip())
     if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*", str(page_lang)):
         page_lang = "en"

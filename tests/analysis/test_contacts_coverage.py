@@ -49,7 +49,7 @@ def test_threshold_and_money_intervals_cover_the_truth():
             r, truth = _rates(2500, w)
             dr = ct.dose_response(r, outcomes={"overall": "gaussian", "retained": "binomial",
                                                "inbound_per_month": "poisson"},
-                                  n_boot=100, seed=w, min_customers=150)
+                                  n_boot=200, seed=w, min_customers=150)
             th = dr.thresholds.set_index(["group", "outcome"])
             t = truth["thresholds"]
             for g in (*SEGMENTS, "all"):

@@ -21,7 +21,6 @@ ensure_bench_world(size="large", seed=7) -> Path
 main(argv)
     The ``cx synth`` command.
 
-
 Layout (one module per job)
 ---------------------------
 ``constants``  planted parameters (every one lands in ``truth.json["constants"]``)

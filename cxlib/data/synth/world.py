@@ -61,6 +61,7 @@ __all__ = ["SUB_GENERATORS", "generate", "innovations_table", "main"]
 #: truth and ``truth.json["tables"][name]`` the rows it wrote.
 SUB_GENERATORS: tuple[tuple[str, SubGenerator], ...] = (("commerce", commerce), ("care", care))
 
+
 # =================================================================== generate
 def _resolve_size(size: str | int) -> int:
     if isinstance(size, str):
