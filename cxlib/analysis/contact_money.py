@@ -104,6 +104,7 @@ def money(dr: DoseResponse, *, costs: Mapping[str, float] | str,
 
     Examples
     --------
+    >>> from cxlib.analysis.contacts import customer_rates, dose_response
     >>> from cxlib.data.synth.care import simulate_care
     >>> t = simulate_care(1500, seed=1, tables=("contacts", "customers"))[0]
     >>> r = customer_rates(t["contacts"], t["customers"])

@@ -25,7 +25,10 @@ def test_card_displayed_in_a_notebook_is_masked_in_the_manager_page(world, tmp_p
     from cxlib.share.results import Results, results_path_for
 
     cid = "C00000007"
-    card = customer_360(world, cid)
+    from cxlib.data.profiles import ProfileStore, build
+
+    store = ProfileStore.load(build(world.folder, out=tmp_path / "store"))
+    card = customer_360(world, cid, store=store)
     row = world.customers.set_index("customer_id").loc[cid]
     html = card.card_html()
     assert cid in html and row["name"] in html  # the card itself is personal
