@@ -106,7 +106,7 @@ def money(dr: DoseResponse, *, costs: Mapping[str, float] | str,
     --------
     >>> from cxlib.analysis.contacts import customer_rates, dose_response
     >>> from cxlib.data.synth.care import simulate_care
-    >>> t = simulate_care(1500, seed=1, tables=("contacts", "customers"))[0]
+    >>> t = simulate_care(2500, seed=1, tables=("contacts", "customers"))[0]
     >>> r = customer_rates(t["contacts"], t["customers"])
     >>> dr = dose_response(r, outcomes={"retained": "binomial"}, n_boot=20)
     >>> m = money(dr, costs="phone:1.2, email:0.1, sms:0.05, visit:12, messenger:0.6, "

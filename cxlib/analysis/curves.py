@@ -245,9 +245,12 @@ def _xtwx(X: np.ndarray, W: np.ndarray) -> np.ndarray:
     """(B, p, p) stack of X' diag(W_b) X: one matrix product with the row-wise outer
     products of X when they fit in memory (about 200 MB), else resample by resample."""
     n, p = X.shape
-    if n * p * p * 8 <= 2e8:
-        XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
-        return (W @ XX).reshape(len(W), p, p)
+    iu, ju = np.triu_indices(p)
+    if n * len(iu) * 8 <= 2e8:  # the upper triangle only: the matrix is symmetric
+        A = np.empty((len(W), p, p))
+        A[:, iu, ju] = W @ (X[:, iu] * X[:, ju])
+        A[:, ju, iu] = A[:, iu, ju]
+        return A
     return np.stack([(X * w[:, None]).T @ X for w in W])
 
 

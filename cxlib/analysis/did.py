@@ -388,9 +388,10 @@ def event_study(
     note_method("Event study", "leads/lags TWFE, ref. -1, clustered by unit (CRV1); joint "
                 "Wald pre-trend; ATT = lags weighted by treated unit-periods, SE from w'Vw",
                 reference="pyfixest feols; Sun & Abraham (2021)", outcome=outcome,
-                n=len(d), units=n_units, periods=n_periods, pretrend_p=p,
+                n=int(fit._N), units=n_units, periods=n_periods, pretrend_p=p,
                 controls="never-treated and not-yet-treated units")
-    return DidResult(table, "event_study", n_units, len(d),
+    # the rows the fit used (pyfixest drops singletons), as twfe() reports
+    return DidResult(table, "event_study", n_units, int(fit._N),
                      {**pre, "n_periods": n_periods,
                       "att_weights": {int(k): float(x) for (k, _), x in zip(post, w,
                                                                             strict=True)}},
@@ -702,13 +703,13 @@ def sun_abraham(
                 "(saturated cohort x relative period, CRV1 by unit); ATT = post cells weighted "
                 "by treated unit-periods, SE from w'Vw; Wald pre-trend on the lead cells",
                 reference="Sun & Abraham (2021), J. Econometrics 225(2); pyfixest",
-                outcome=outcome, n=len(d), units=n_units, periods=n_periods, pretrend_p=p,
-                controls="never-treated")
+                outcome=outcome, n=int(fit._N), units=n_units, periods=n_periods,
+                pretrend_p=p, controls="never-treated")
     table = pd.DataFrame(rows)
     order = table["term"].map({"cell": 0, "dynamic": 1, "att": 2})
     table = table.assign(_o=order).sort_values(["_o", "event_time", "group"],
                                                na_position="last").drop(columns="_o")
-    return DidResult(table.reset_index(drop=True), "sun_abraham", n_units, len(d),
+    return DidResult(table.reset_index(drop=True), "sun_abraham", n_units, int(fit._N),
                      {**pre, "n_periods": n_periods,
                       "n_never_treated": int((d.groupby(unit)[group].first() == 0).sum())},
                      alpha)

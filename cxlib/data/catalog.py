@@ -48,8 +48,9 @@ from typing import Any
 import pandas as pd
 
 from cxlib import config
-from cxlib.errors import CatalogError
+from cxlib.errors import CatalogError, DataError
 from cxlib.i18n import LANGUAGES  # one definition, in i18n; re-exported here
+from cxlib.io import read_yaml
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -325,12 +326,10 @@ def _resolve(name_or_path: str | Path) -> Path:
 
 @lru_cache(maxsize=16)
 def _load_cached(path_str: str, _mtime_ns: int) -> Catalog:
-    import yaml
-
     path = Path(path_str)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    try:  # no YAML aliases (a few hundred bytes of them expand to gigabytes)
+        raw = read_yaml(path, what="touchpoint catalog")
+    except DataError as exc:
         raise CatalogError(f"{path}: cannot read the catalog YAML: {exc}") from exc
     return _build(raw, path)
 

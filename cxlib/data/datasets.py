@@ -41,14 +41,11 @@ def mapped_datasets() -> dict[str, tuple[str, str]]:
     Every ``config.MAPPINGS_DIR/<name>.yml`` is one, read afresh at each call;
     its ``catalog:`` key names the catalog (default: the mapping's own name).
     """
-    import yaml
+    from cxlib.io import read_yaml
 
     out: dict[str, tuple[str, str]] = {}
     for p in sorted(Path(config.MAPPINGS_DIR).glob("*.yml")):
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise DataError(f"mapping is not valid YAML: {exc}", path=p) from exc
+        raw = read_yaml(p, what="mapping") or {}  # DataError naming the file; no aliases
         catalog = raw.get("catalog") if isinstance(raw, dict) else None
         out[p.stem] = (p.stem, str(catalog or p.stem))
     return out

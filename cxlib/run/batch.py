@@ -134,7 +134,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _outputs(job: str, names: set[str]) -> dict[str, str]:
     want = {"ipynb": f"{job}.ipynb", "results": f"{job}{SUFFIX}",
-            "manager_html": f"{job}.manager.html", "analyst_html": f"{job}.analyst.html"}
+            "manager_html": f"{job}.manager.html", "analyst_html": f"{job}.analyst.html",
+            "manager_pdf": f"{job}.manager.pdf"}
     return {k: v for k, v in want.items() if v in names}
 
 

@@ -156,10 +156,14 @@ def job_id(notebook: str | os.PathLike[str], parameters: dict[str, Any],
     personal value by its pseudonym before it is written out.
     """
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(notebook).stem).strip("-.")[:60] or "notebook"
-    canon = json.dumps(parameters, sort_keys=True, default=str)
+    show = mask or (lambda _n, v: v)
+    # the hash covers the *masked* values: a job id is a file name and shows in the
+    # index, so an unkeyed hash of a raw customer id could be reversed by hashing
+    # candidate ids; a pseudonym is as unique as the id it stands for
+    canon = json.dumps({k: show(k, v) for k, v in parameters.items()}, sort_keys=True,
+                       default=str)
     digest = hashlib.sha1(f"{stem}\n{canon}".encode()).hexdigest()[:6]
     keys = sorted(parameters if shown is None else [k for k in shown if k in parameters])
-    show = mask or (lambda _n, v: v)
     values = "_".join(_slug(show(k, parameters[k])) for k in keys)
     return f"{stem}--{values[:60]}--{digest}" if values else f"{stem}--{digest}"
 

@@ -136,6 +136,8 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
 
             import papermill as pm
 
+            from cxlib.run.kernels import papermill_engine
+
             # cxlib.run.params checked the parameters before the run, more strictly than
             # papermill's own inference, whose warnings would only be noise here
             logging.getLogger("papermill").setLevel(logging.ERROR)
@@ -146,7 +148,7 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
                 str(src), str(out), parameters=params, kernel_name="python3",
                 kernel_manager_class=kmc, cwd=cwd, progress_bar=False, log_output=False,
                 execution_timeout=float(spec["timeout"]), start_timeout=120,
-                shutdown_kernel="immediate",
+                shutdown_kernel="immediate", engine_name=papermill_engine(),
             )
         except BaseException as exc:  # every failure is recorded, none escapes
             rec["status"] = "failed"
@@ -171,6 +173,15 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
                         "message": (f"the notebook ran but its report could not be rendered: "
                                     f"{exc}")[-2000:],
                         "traceback": traceback.format_exc()[-4000:], "cell": None}
+            else:  # the brief's PDF here, in parallel; the run's export prints what is missing
+                from cxlib.share.export import chromium, html_to_pdf
+
+                page = out.with_name(f"{job}.manager.html")
+                if page.exists() and chromium() is not None:
+                    try:
+                        html_to_pdf(page, page.with_suffix(".pdf"))
+                    except Exception as exc:  # the HTML brief stands (as in export_run)
+                        rec["pdf_error"] = f"{type(exc).__name__}: {exc}"[:2000]
         rec["files"] = {p.name: p.read_bytes() for p in Path(tmp).iterdir()
                         if p.is_file() and p != src}
     rec["duration"] = round(time.perf_counter() - t0, 3)

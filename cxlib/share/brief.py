@@ -413,7 +413,8 @@ def figures_of(nb: Any, *, values: Any = None, mask: bool = True) -> list[str]:
             if png:
                 png = "".join(png) if isinstance(png, list) else png
                 png = re.sub(r"\s+", "", png)
-                figs.append(f'<img src="data:image/png;base64,{png}" alt="">')
+                if re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", png):  # base64, nothing else
+                    figs.append(f'<img src="data:image/png;base64,{png}" alt="">')
             elif svg:
                 svg = "".join(svg) if isinstance(svg, list) else svg
                 figs.append(privacy.svg_to_img(svg, values, mask=mask, alt=""))

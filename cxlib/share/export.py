@@ -182,6 +182,8 @@ def export_run(run_dir: str | os.PathLike[str], *, language: str = "en", pdf: bo
     out: dict[str, Any] = {"pdf": [], "xlsx": None, "problems": []}
     if pdf and chromium() is not None:
         for page in sorted(run.glob("*.manager.html")):
+            if page.with_suffix(".pdf").is_file():
+                continue  # printed by the worker that rendered the brief (cx run)
             try:
                 out["pdf"].append(html_to_pdf(page, page.with_suffix(".pdf")))
             except (CxError, subprocess.TimeoutExpired) as exc:

@@ -170,7 +170,6 @@ def test_coverage_matches_set_counting_on_random_retail_answers():
 
 def test_coverage_on_sample_world(request):
     """The synthetic world answers at retail touchpoints only (ids from the catalog)."""
-    pytest.importorskip("cxlib.data.synth")
     sample_dir = request.getfixturevalue("sample_dir")
     files = sorted(Path(sample_dir).glob("responses*"))
     assert files, f"no responses in {sample_dir}"

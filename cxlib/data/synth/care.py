@@ -366,9 +366,7 @@ def simulate_care(n_customers: int = 3000, *, seed: int, n_months: int = CARE_MO
             "relationship_years": L_end, "specialist_changes": k_end})
     if "contacts" in tables:
         out["contacts"] = _contact_rows(rng, cu["n_pro"], n_in, n_complaints, month_day, start,
-                                        cust_ids, T)
-        if not contact_ids:
-            out["contacts"] = out["contacts"].drop(columns="contact_id")
+                                        cust_ids, T, ids=contact_ids)
     if "responses" in tables:
         o_idx = np.flatnonzero(answered)
         o_day = month_day[T - 1] + (rng.random(len(o_idx)) * (month_day[T] - month_day[T - 1])
@@ -409,7 +407,7 @@ def simulate_care(n_customers: int = 3000, *, seed: int, n_months: int = CARE_MO
 
 def _contact_rows(rng: np.random.Generator, n_pro: np.ndarray, n_in: np.ndarray,
                   n_complaints: np.ndarray, month_day: np.ndarray, start: np.datetime64,
-                  cust_ids: np.ndarray, T: int) -> pd.DataFrame:
+                  cust_ids: np.ndarray, T: int, ids: bool = True) -> pd.DataFrame:
     """One row per contact, days uniform over the window (monthly Poisson counts given
     their total are multinomial over the months, i.e. uniform days)."""
     n_days = int(month_day[-1])
@@ -435,9 +433,10 @@ def _contact_rows(rng: np.random.Generator, n_pro: np.ndarray, n_in: np.ndarray,
     width = max(9, len(str(nc)))
     from cxlib.data.synth.arrays import id_array
 
-    ids = pd.array(id_array("KC", np.arange(1, nc + 1), width), dtype="str")
+    out = {"contact_id": pd.array(id_array("KC", np.arange(1, nc + 1), width), dtype="str")
+           } if ids else {}
     return pd.DataFrame({
-        "contact_id": ids,
+        **out,
         "customer_id": pd.Categorical.from_codes(cust[order], categories=cust_ids),
         "date": (start + day[order].astype("timedelta64[D]")).astype("datetime64[ns]"),
         "channel": pd.Categorical.from_codes(ch[order].astype(np.int8), categories=channels),

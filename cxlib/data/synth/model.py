@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy.special import ndtr
 
 from cxlib import config
@@ -52,6 +51,7 @@ from cxlib.data.synth.constants import (
     WEAK_LINKS,
 )
 from cxlib.errors import CatalogError
+from cxlib.io import read_yaml
 
 __all__ = [
     "World", "ar1_noise", "assign_innovations", "catalog_touchpoints", "cohort_starts",
@@ -65,7 +65,7 @@ def catalog_touchpoints(path: Path | None = None) -> dict[str, Any]:
     if not path.exists():
         raise CatalogError(f"retail catalog {path} not found; the generator reads touchpoint "
                            "ids and stages from it (engineer A's data/touchpoints/retail.yml)")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path, what="touchpoint catalog")
     tps = raw.get("touchpoints") or []
     stages = [s["id"] for s in raw.get("stages") or []]
     ids = [t["id"] for t in tps]
