@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -125,7 +126,7 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
                         column=missing[0], rule="required column")
 
 
-def customer_rates(contacts: pd.DataFrame, customers: pd.DataFrame, *,
+def customer_rates(contacts: pd.DataFrame | str | Path, customers: pd.DataFrame, *,
                    responses: pd.DataFrame | None = None, start: str | None = None,
                    end: str | None = None) -> pd.DataFrame:
     """Contacts per customer per month by direction and channel, with the outcomes.
@@ -134,7 +135,10 @@ def customer_rates(contacts: pd.DataFrame, customers: pd.DataFrame, *,
     ----------
     contacts
         The contacts contract: customer_id, date, channel, direction
-        (proactive/inbound), optionally ``complaint`` (bool).
+        (proactive/inbound), optionally ``complaint`` (bool). A DataFrame, or the path
+        of a Parquet file or folder of parts: then DuckDB counts the contacts per
+        customer, direction and channel while reading, so tens of millions of contact
+        rows never sit in memory.
     customers
         The customers contract: customer_id, plus whatever columns to keep
         (segment, region, branch_id, signup_date, retained...).
@@ -171,27 +175,32 @@ def customer_rates(contacts: pd.DataFrame, customers: pd.DataFrame, *,
     >>> int(r["proactive"].sum()) == int((t["contacts"]["direction"] == "proactive").sum())
     True
     """
-    _require(contacts, ["customer_id", "date", "channel", "direction"], "contacts")
     _require(customers, ["customer_id"], "customers")
     ids = customers["customer_id"].astype(str)
     if ids.duplicated().any():
         raise DataError("customers has duplicate customer ids: one row per customer, please",
                         column="customer_id", rule="unique", rows=customers[ids.duplicated()])
-    dates = pd.to_datetime(contacts["date"])
-    lo = pd.Timestamp(start) if start else dates.min().to_period("M").start_time
-    hi = pd.Timestamp(end) if end else dates.max().to_period("M").end_time.normalize()
-    keep = ((dates >= lo) & (dates <= hi + pd.Timedelta(days=1) - pd.Timedelta(1))).to_numpy()
-    c = contacts.loc[keep] if not keep.all() else contacts
+    n_rows: np.ndarray | None = None  # contacts per row (aggregated input), else 1
+    if isinstance(contacts, (str, Path)):
+        c, lo, hi = _count_in_duckdb(contacts, start, end)
+        n_rows = c["n"].to_numpy(np.int64)
+    else:
+        _require(contacts, ["customer_id", "date", "channel", "direction"], "contacts")
+        dates = pd.to_datetime(contacts["date"])
+        lo = pd.Timestamp(start) if start else dates.min().to_period("M").start_time
+        hi = pd.Timestamp(end) if end else dates.max().to_period("M").end_time.normalize()
+        keep = ((dates >= lo) & (dates < hi + pd.Timedelta(days=1))).to_numpy()
+        c = contacts.loc[keep] if not keep.all() else contacts
     cid = c["customer_id"]
     index = pd.Index(ids)
     if isinstance(cid.dtype, pd.CategoricalDtype):  # large exports: map the categories only
-        cat_pos = index.get_indexer(cid.cat.categories.astype(str))
-        raw = np.asarray(cid.cat.codes, dtype=np.int64)
-        code = np.where(raw >= 0, cat_pos[raw], -1)
+        cat_pos = np.append(index.get_indexer(cid.cat.categories.astype(str)), -1)
+        code = cat_pos[np.asarray(cid.cat.codes)]  # code -1 (missing) picks the -1 appended
     else:
         code = index.get_indexer(cid.astype(str)).astype(np.int64)
+    show = [k for k in ("customer_id", "date", "channel", "direction") if k in c]
     if (code < 0).any():
-        bad = c.loc[code < 0, ["customer_id", "date", "channel", "direction"]]
+        bad = c.loc[code < 0, show]
         raise DataError(f"{int((code < 0).sum())} contacts belong to customers that are not in "
                         "the customers table; load the matching customers export or drop "
                         "those contacts", column="customer_id", rule="customer exists",
@@ -206,13 +215,15 @@ def customer_rates(contacts: pd.DataFrame, customers: pd.DataFrame, *,
     ccode = np.asarray(chan.codes)
     if (ccode < 0).any():
         raise DataError("every contact needs its channel (to cost it)", column="channel",
-                        rule="not null", rows=c.loc[ccode < 0, ["customer_id", "date"]])
+                        rule="not null", rows=c.loc[ccode < 0, show])
     n, nch = len(ids), len(chans)
     key = code  # one int64 array, updated in place (tens of millions of contacts)
     key *= 2 * nch
     key += dcode * nch
     key += ccode
-    counts = np.bincount(key, minlength=n * 2 * nch).reshape(n, 2, nch)
+    counts = np.bincount(key, weights=n_rows, minlength=n * 2 * nch).reshape(n, 2, nch)
+    if n_rows is not None:
+        counts = np.rint(counts).astype(np.int64)
     months_total = (hi.year - lo.year) * 12 + hi.month - lo.month + 1
     out = customers.drop(columns=[k for k in ("name", "email", "phone") if k in customers])
     out = out.reset_index(drop=True).copy()
@@ -235,7 +246,12 @@ def customer_rates(contacts: pd.DataFrame, customers: pd.DataFrame, *,
     for j, ch in enumerate(chans):
         out[f"proactive_{ch}"] = counts[:, 0, j]
         out[f"inbound_{ch}"] = counts[:, 1, j]
-    if "complaint" in c:
+    if n_rows is not None and "complaints" in c:
+        comp = np.bincount(key // (2 * nch), weights=c["complaints"].to_numpy(float),
+                           minlength=n)
+        out["complaints"] = comp
+        out["complaints_per_month"] = comp / months
+    elif "complaint" in c:
         is_c = c["complaint"].fillna(False).to_numpy(dtype=bool)
         comp = np.bincount(key[is_c] // (2 * nch), minlength=n).astype(float)
         out["complaints"] = comp
@@ -249,12 +265,38 @@ def customer_rates(contacts: pd.DataFrame, customers: pd.DataFrame, *,
         r = responses.loc[((rd >= lo) & (rd < hi + pd.Timedelta(days=1))).to_numpy()]
         o = r[(r["metric"] == "overall")].groupby(r["customer_id"].astype(str))["score"].mean()
         out["overall"] = out["customer_id"].map(o).astype(float)
-        tps = set(map(str, pd.unique(c["touchpoint_id"].dropna()))) if "touchpoint_id" in c \
-            else set()
+        tps = (set(c.attrs.get("touchpoints", [])) if n_rows is not None else
+               set(map(str, pd.unique(c["touchpoint_id"].dropna()))) if "touchpoint_id" in c
+               else set())
         cs = r[(r["metric"] == "csat") & r["touchpoint_id"].astype(str).isin(tps)]
         m = cs.groupby(cs["customer_id"].astype(str))["score"].mean()
         out["csat_contact"] = out["customer_id"].map(m).astype(float)
     return out
+
+
+def _count_in_duckdb(path: str | Path, start: str | None, end: str | None
+                     ) -> tuple[pd.DataFrame, pd.Timestamp, pd.Timestamp]:
+    """Contacts per customer, direction and channel (``n``, ``complaints``) counted by
+    DuckDB while reading a Parquet file or folder; the window's first and last day."""
+    from cxlib.data import duck
+
+    rel = duck.read_parquet(path)
+    cols = duck.relation_columns(rel)
+    duck.check_columns(rel, ["customer_id", "date", "channel", "direction"], what="column")
+    first, last = rel.aggregate("min(date), max(date)").fetchall()[0]
+    lo = pd.Timestamp(start) if start else pd.Timestamp(first).to_period("M").start_time
+    hi = pd.Timestamp(end) if end else pd.Timestamp(last).to_period("M").end_time.normalize()
+    upto = hi + pd.Timedelta(days=1)
+    rel = rel.filter(f"date >= CAST({duck.quote_literal(str(lo))} AS TIMESTAMP) AND "
+                     f"date < CAST({duck.quote_literal(str(upto))} AS TIMESTAMP)")
+    comp = ("sum(CAST(coalesce(complaint, false) AS INTEGER))" if "complaint" in cols
+            else "0")
+    agg = rel.aggregate(f"customer_id, direction, channel, count(*) AS n, {comp} AS complaints",
+                        "customer_id, direction, channel").df()
+    if "touchpoint_id" in cols:
+        tps = rel.aggregate("touchpoint_id", "touchpoint_id").df()["touchpoint_id"]
+        agg.attrs["touchpoints"] = [str(t) for t in tps.dropna()]
+    return agg, lo, hi
 
 
 # ============================================================ dose-response
@@ -480,8 +522,9 @@ def dose_response(data: pd.DataFrame, *, dose: str = "proactive_per_month",
     # resamples in blocks (one stacked IRLS per block), each resample from its own stream
     # ([seed, b]) so the draws do not depend on the block size
     width = max(f.X.shape[1] for f in fits.values())
-    block = max(1, min(int(n_boot), int(1.5e8 // (8 * width * max(len(p) for p in
-                                                                  pos.values())))))
+    m_max = max(len(f.aggregated()[1]) for f in fits.values())
+    n_max = max(len(p) for p in pos.values())
+    block = max(1, min(int(n_boot), int(1.5e8 // (8 * max(width * m_max, n_max)))))
     for b0 in range(0, int(n_boot), block):
         bb = range(b0, min(int(n_boot), b0 + block))
         draws = [np.random.default_rng([int(seed), b]) for b in bb]
@@ -491,7 +534,9 @@ def dose_response(data: pd.DataFrame, *, dose: str = "proactive_per_month",
             for g in inc:
                 f = fits[(g, o)]
                 W = wts[g][:, f.rows]
-                C = fit_glm_batch(f.X, f.y, f.family, W, start=f.coef, steps=boot_steps)
+                Xu, yu, inv, xx = f.aggregated()  # exact: weights summed on distinct rows
+                Wu = np.stack([np.bincount(inv, weights=w, minlength=len(yu)) for w in W])
+                C = fit_glm_batch(Xu, yu, f.family, Wu, start=f.coef, steps=boot_steps, xx=xx)
                 boot[(g, o)][b0:b0 + len(bb)] = f.curves(grids[g], C, W)
                 if multi:
                     acc = acc + wts[g].sum(1)[:, None] * f.curves(grids["all"], C, W)

@@ -189,7 +189,7 @@ def fit_glm(X: np.ndarray, y: np.ndarray, family: str, *, weights: np.ndarray | 
 
 def fit_glm_batch(X: np.ndarray, y: np.ndarray, family: str, weights: np.ndarray, *,
                   start: np.ndarray, steps: int | None = 3, tol: float = 1e-10,
-                  max_iter: int = 100) -> np.ndarray:
+                  max_iter: int = 100, xx: np.ndarray | None = None) -> np.ndarray:
     """:func:`fit_glm` for many weight vectors at once (bootstrap resamples).
 
     Parameters
@@ -202,6 +202,9 @@ def fit_glm_batch(X: np.ndarray, y: np.ndarray, family: str, weights: np.ndarray
         (p,) starting coefficients (the full-sample fit), shared by every resample.
     steps
         IRLS steps per resample (the k-step bootstrap); None iterates to convergence.
+    xx
+        Optional precomputed row-wise products of X's columns (upper triangle, as
+        :meth:`CurveFit.aggregated` returns) to reuse across calls.
 
     Returns
     -------
@@ -212,7 +215,7 @@ def fit_glm_batch(X: np.ndarray, y: np.ndarray, family: str, weights: np.ndarray
     check_family(family)
     W = np.atleast_2d(np.asarray(weights, float))
     if family == "gaussian":
-        return _solve_batch(_xtwx(X, W), (W * y) @ X)
+        return _solve_batch(_xtwx(X, W, xx), (W * y) @ X)
     b = np.repeat(np.asarray(start, float)[None, :], len(W), axis=0)
     eta = b @ X.T
     mu = _link_inv(family, eta)
@@ -221,7 +224,7 @@ def fit_glm_batch(X: np.ndarray, y: np.ndarray, family: str, weights: np.ndarray
         v = np.maximum(mu * (1 - mu) if family == "binomial" else mu, 1e-12)
         z = eta + (y - mu) / v
         Wt = W * v
-        b_new = _solve_batch(_xtwx(X, Wt), (Wt * z) @ X)
+        b_new = _solve_batch(_xtwx(X, Wt, xx), (Wt * z) @ X)
         for _half in range(30):  # step halving, resample by resample
             eta = b_new @ X.T
             mu = _link_inv(family, eta)
@@ -241,14 +244,17 @@ def fit_glm_batch(X: np.ndarray, y: np.ndarray, family: str, weights: np.ndarray
     return b
 
 
-def _xtwx(X: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """(B, p, p) stack of X' diag(W_b) X: one matrix product with the row-wise outer
-    products of X when they fit in memory (about 200 MB), else resample by resample."""
+def _xtwx(X: np.ndarray, W: np.ndarray, xx: np.ndarray | None = None) -> np.ndarray:
+    """(B, p, p) stack of X' diag(W_b) X: one matrix product with the row-wise products
+    of X's columns (upper triangle; the matrix is symmetric) when they fit in about
+    100 MB, else resample by resample."""
     n, p = X.shape
     iu, ju = np.triu_indices(p)
-    if n * len(iu) * 8 <= 2e8:  # the upper triangle only: the matrix is symmetric
+    if xx is None and n * len(iu) * 8 <= 1e8:
+        xx = X[:, iu] * X[:, ju]
+    if xx is not None:
         A = np.empty((len(W), p, p))
-        A[:, iu, ju] = W @ (X[:, iu] * X[:, ju])
+        A[:, iu, ju] = W @ xx
         A[:, ju, iu] = A[:, iu, ju]
         return A
     return np.stack([(X * w[:, None]).T @ X for w in W])
@@ -310,6 +316,26 @@ class CurveFit:
     rows: np.ndarray
     n: int
     _cache: Any = field(default=None, repr=False)
+    _agg: Any = field(default=None, repr=False)
+
+    def aggregated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Distinct (design row, outcome) pairs: ``Xu, yu, inv, xx`` with ``X == Xu[inv]``.
+
+        Customers with the same dose, controls and outcome are the same observation to
+        a GLM, so a resample's frequency weights can be summed onto the distinct rows
+        (``np.bincount(inv, w)``) and every bootstrap fit runs on them: exact, and far
+        fewer rows when the dose is a count per month. ``xx`` holds the row-wise
+        products of ``Xu``'s columns (upper triangle) when they fit in about 100 MB.
+        """
+        if self._agg is None:
+            Z = np.column_stack([self.X, self.y])
+            U, inv = np.unique(Z, axis=0, return_inverse=True)
+            Xu, yu = np.ascontiguousarray(U[:, :-1]), U[:, -1].copy()
+            p = Xu.shape[1]
+            iu, ju = np.triu_indices(p)
+            xx = Xu[:, iu] * Xu[:, ju] if len(Xu) * len(iu) * 8 <= 1e8 else None
+            self._agg = (Xu, yu, inv.ravel(), xx)
+        return self._agg
 
     @property
     def n_spline(self) -> int:

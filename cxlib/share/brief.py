@@ -28,7 +28,7 @@ from typing import Any
 
 from cxlib import i18n
 from cxlib.share import formats
-from cxlib.share.tables import Table, manager_tables
+from cxlib.share.tables import Table, flag_text, manager_tables
 
 __all__ = ["Brief", "brief_html", "build_brief", "context_labels", "dataset_facts",
            "figures_of", "kpis", "notebook_status", "question_title", "word"]
@@ -161,6 +161,13 @@ def _kind(h: dict[str, Any], params: dict[str, Any]) -> str:
         return "percent"
     if key == "payback_periods":
         return "periods"
+    # notebook 04: contact rates a customer-month, money a year, CSAT points
+    if key.startswith(("threshold_", "money_optimal_")):
+        return "number"
+    if key.startswith("worth_per_year_"):
+        return "money"
+    if key.startswith(("continuity_", "mood_")):
+        return "score"
     if key.startswith("n_") or key == "significant_moves" or isinstance(h.get("value"), int):
         return "count"
     # a headline may declare its kind by its unit (notebook 05: share, currency, days)
@@ -217,9 +224,20 @@ def _label(h: dict[str, Any], cat: Any, params: dict[str, Any], lang: str) -> st
         outcome = params.get("outcome") or (found.group(2) if found else "")
         return i18n.t("hl_att", lang).format(innovation=innovation,
                                              outcome=word(outcome, lang))
+    if m := _CARE.fullmatch(key):
+        return i18n.t(f"hl_{m.group(1)}", lang).format(group=_group(m.group(2), lang))
     if i18n.has(f"hl_{key}"):
         return i18n.t(f"hl_{key}", lang)
     return i18n.phrase(own, lang)
+
+
+#: Notebook 04's per-group headlines: ``threshold_mass``, ``money_optimal_all``...
+_CARE = re.compile(r"(threshold|money_optimal|worth_per_year)_(.+)")
+
+
+def _group(g: Any, lang: str) -> str:
+    """A group of customers of notebook 04 (``all``: every customer) in words."""
+    return i18n.t("all_customers", lang) if str(g) == "all" else str(g)
 
 
 def word(s: Any, lang: str) -> str:
@@ -239,6 +257,134 @@ def _base(n: Any, lang: str, unit: str = "respondents") -> str:
     return i18n.t(f"base_{unit}", lang).format(n=formats.value(n, "count", lang))
 
 
+def _base_unit(h: dict[str, Any]) -> str:
+    """What a headline's ``n`` counts: respondents, customers, orders or answers."""
+    key = str(h.get("key", ""))
+    if _CARE.fullmatch(key) or key in ("share_value_destroying", "top_decile_profit",
+                                       "bottom_decile_profit", "margin_per_point"):
+        return "customers"
+    if key in ("self_service_share", "cutoff_customer_days", "later_cutoff_days_saved"):
+        return "orders"
+    if key.startswith(("continuity_", "mood_")):
+        return "answers"  # service answers (a customer answers several times)
+    return "respondents"
+
+
+def _tidy(s: str, lang: str) -> str:
+    """A sentence without the gaps an empty interval or base leaves, capitalised."""
+    s = re.sub(r"\s+([,.;)])", r"\1", re.sub(r"\s{2,}", " ", s)).replace("()", "")
+    s = re.sub(r",\s*([.)])", r"\1", s).replace(" .", ".").strip()
+    return _capital(s, lang)
+
+
+def _hour(h: Any) -> str:
+    """An hour of the day (12.5) as a clock time (12:30)."""
+    if not formats.is_number(h):
+        return formats.MISSING
+    minutes = round(float(h) * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _care_sentence(h: dict[str, Any], heads: dict[str, dict[str, Any]],
+                   params: dict[str, Any], lang: str, currency: str | None) -> str | None:
+    """Notebook 04, one group: its nuisance threshold, money-optimal rate and worth."""
+    m = _CARE.fullmatch(str(h.get("key", "")))
+    assert m is not None
+    what, g = m.groups()
+    th, opt, worth = (heads.get(f"{w}_{g}") for w in ("threshold", "money_optimal",
+                                                       "worth_per_year"))
+    if (what == "money_optimal" and th is not None) or (what == "worth_per_year"
+                                                        and (opt or th) is not None):
+        return None  # said in the group's first sentence
+    t = lambda k, **kw: i18n.t(k, lang).format(**kw)  # noqa: E731
+    group = _group(g, lang)
+    parts = []
+    if th is not None:
+        base = _base(th.get("n"), lang, "customers")
+        today = formats.value(th.get("today"), "number", lang)
+        outcome = word(params.get("outcome") or "retained", lang)
+        value, ci = _num(th, "number", lang, None)
+        flag = str(th.get("flag") or "")
+        v = th.get("value")
+        if not formats.is_number(v) or math.isnan(float(v)):
+            parts.append(t("s_threshold_few", group=group, base=base))
+        elif flag == "falls from the start":
+            parts.append(t("s_threshold_from_start", group=group, outcome=outcome,
+                           today=today, base=base))
+        elif flag == "no turn within the data":
+            parts.append(t("s_threshold_no_turn", group=group, outcome=outcome, value=value,
+                           today=today, base=base))
+        else:
+            parts.append(t("s_threshold", group=group, outcome=outcome, value=value,
+                           interval=ci, today=today, base=base))
+    if opt is not None:
+        value, ci = _num(opt, "number", lang, None)
+        w, wci = _num(worth, "money", lang, currency) if worth else (formats.MISSING, "")
+        today = formats.value(opt.get("today"), "number", lang)
+        if th is not None:
+            parts.append(t("s_money_optimal", value=value, interval=ci, today=today, worth=w,
+                           worth_interval=wci))
+        else:
+            parts.append(t("s_money_optimal_only", group=group, value=value, interval=ci,
+                           today=today, worth=w, worth_interval=wci,
+                           base=_base(opt.get("n"), lang, "customers")))
+    if not parts:  # a worth without its rate
+        value, ci = _num(h, "money", lang, currency)
+        parts.append(f"{_label(h, None, params, lang)}: {value} {ci}.")
+    return " ".join(_tidy(x, lang) for x in parts)
+
+
+def _profit_sentence(h: dict[str, Any], heads: dict[str, dict[str, Any]],
+                     params: dict[str, Any], lang: str, currency: str | None) -> str | None:
+    """Notebook 05: value destroyed, deciles, segments, self-service, cut-off rule."""
+    key = str(h.get("key", ""))
+    t = lambda k, **kw: i18n.t(k, lang).format(**kw)  # noqa: E731
+    value, ci = _num(h, _kind(h, params), lang, currency)
+    base = _base(h.get("n"), lang, _base_unit(h))
+    if key == "share_value_destroying":
+        return _tidy(t("s_share_value_destroying", value=value, base=base), lang)
+    if key == "bottom_decile_profit" and "top_decile_profit" in heads:
+        return None
+    if key == "top_decile_profit":
+        bottom = heads.get("bottom_decile_profit") or {}
+        return _tidy(t("s_deciles", top=value,
+                       bottom=formats.value(bottom.get("value"), "money", lang,
+                                            currency=currency), base=base), lang)
+    if key.startswith("segments_"):
+        if key != "segments_target" and "segments_target" in heads:
+            return None
+
+        def names(k: str) -> str:
+            v = (heads.get(k) or {}).get("value")
+            return i18n.t("none", lang) if v in (None, "", "none") else str(v)
+
+        return _tidy(t("s_segments", target=names("segments_target"),
+                       win_back=names("segments_win_back"),
+                       stop=names("segments_stop_serving_at_a_loss")), lang)
+    if key == "self_service_share":
+        return _tidy(t("s_self_service_share", value=value, interval=ci, base=base), lang)
+    if key == "later_cutoff_days_saved" and "cutoff_customer_days" in heads:
+        return None
+    if key == "cutoff_customer_days":
+        out = _tidy(t("s_cutoff", hour=_hour(params.get("cutoff_hour")), value=value,
+                      interval=ci, base=base), lang)
+        later = heads.get("later_cutoff_days_saved")
+        if later is not None:
+            v, c = _num(later, "count", lang, None)
+            out += " " + _tidy(t("s_cutoff_later", hour=_hour(params.get("new_cutoff_hour")),
+                                 value=v, interval=c), lang)
+        return out
+    if key == "partner_weight_share":
+        return _tidy(t("s_partner_weight_share", value=value), lang)
+    return None
+
+
+_PROFIT_KEYS = ("share_value_destroying", "top_decile_profit", "bottom_decile_profit",
+                "segments_target", "segments_win_back", "segments_stop_serving_at_a_loss",
+                "self_service_share", "cutoff_customer_days", "later_cutoff_days_saved",
+                "partner_weight_share")
+
+
 def _sentence(h: dict[str, Any], results: dict[str, Any], cat: Any, lang: str,
               currency: str | None) -> str | None:
     """One headline as a sentence with its number, interval and base (None: not a finding)."""
@@ -246,8 +392,15 @@ def _sentence(h: dict[str, Any], results: dict[str, Any], cat: Any, lang: str,
     key = str(h.get("key", ""))
     kind = _kind(h, params)
     value, ci = _num(h, kind, lang, currency)
-    n = _base(h.get("n"), lang)
+    n = _base(h.get("n"), lang, _base_unit(h))
     t = lambda k, **kw: i18n.t(k, lang).format(**kw)  # noqa: E731
+    heads = {str(x.get("key", "")): x for x in results.get("headlines", [])}
+    if _CARE.fullmatch(key):
+        return _care_sentence(h, heads, params, lang, currency)
+    if key.startswith(("continuity_", "mood_")) and i18n.has(f"s_{key}"):
+        return _tidy(t(f"s_{key}", value=value, interval=ci, base=n), lang)
+    if key in _PROFIT_KEYS:
+        return _profit_sentence(h, heads, params, lang, currency)
     if m := re.fullmatch(r"weakest_(\w+)", key):
         stage = _name(cat, m.group(1), lang)
         verdict = str(h.get("value"))
@@ -367,7 +520,7 @@ def kpis(results: dict[str, Any] | None, *, catalog: Any = None, language: str =
                     "value": value, "score": sub, "ci": ci,
                     "n": formats.value(h["n"], "count", language)
                     if formats.is_number(h.get("n")) else "",
-                    "flag": i18n.t(str(flag), language) if flag else "",
+                    "flag": flag_text(flag, language),
                     "raw": h.get("value"), "kind": kind})
     return out
 

@@ -25,7 +25,7 @@ from typing import Any
 from cxlib import i18n
 from cxlib.share import formats
 
-__all__ = ["SPECS", "Column", "Table", "manager_tables", "moves_table"]
+__all__ = ["SPECS", "Column", "Table", "flag_text", "manager_tables", "moves_table"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,9 @@ class Column:
     """One shown column: ``name`` in the records, how to show it.
 
     ``kind``: a :mod:`formats` kind, ``"name"`` (catalog id -> name),
-    ``"word"`` (a word of the message catalog), ``"text"`` (as recorded).
+    ``"word"`` (a word of the message catalog), ``"text"`` (as recorded),
+    ``"group"`` (a group of customers; ``all`` in words), ``"flag"`` (a
+    recorded warning, see :func:`flag_text`).
     ``interval``: the (low, high) columns shown as ``[low; high]`` after it.
     """
 
@@ -45,13 +47,18 @@ class Column:
 
 @dataclass(frozen=True)
 class Spec:
-    """How a recorded table is shown: title key, columns, whether briefs show it."""
+    """How a recorded table is shown: title key, columns, whether briefs show it.
+
+    ``segment_from``: the notebook parameter naming the column that holds the
+    segment (notebook 05's ``compare_by``); its values are shown as ``segment``.
+    """
 
     title: str
     columns: tuple[Column, ...]
     brief: bool = True
     sort: str | None = None
     max_rows: int = 25
+    segment_from: str | None = None
 
 
 C = Column
@@ -93,6 +100,37 @@ SPECS: dict[str, Spec] = {
     "estimate": Spec("tbl_estimate", (
         C("term", "text"), C("estimate", "number", ("ci_low", "ci_high")),
         C("p_value", "pvalue")), brief=False, max_rows=500),
+    # notebook 05: customer 360 and profitability
+    "segment_profit": Spec("tbl_segment_profit", (
+        C("segment", "text"), C("n_customers", "count"),
+        C("mean_profit", "money", ("ci_low", "ci_high")), C("total_profit", "money"),
+        C("share_value_destroying", "share"), C("mean_cost_to_serve", "money")),
+        segment_from="compare_by"),
+    "segment_actions": Spec("tbl_segment_actions", (
+        C("segment", "text"), C("action", "word"),
+        C("mean_profit", "money", ("ci_low", "ci_high")), C("share_at_risk", "share"),
+        C("share_loyal", "share"), C("mean_expected_value", "money")),
+        segment_from="compare_by"),
+    # notebook 04: care vs nuisance
+    "thresholds": Spec("tbl_thresholds", (
+        C("group", "group"), C("outcome", "word"),
+        C("threshold", "number", ("ci_low", "ci_high")), C("today_rate", "number"),
+        C("n", "count"), C("flag", "flag")), max_rows=50),
+    "money_optimum": Spec("tbl_money_optimum", (
+        C("group", "group"), C("money_optimal_rate", "number", ("ci_low", "ci_high")),
+        C("today_rate", "number"),
+        C("worth_per_year", "money", ("worth_ci_low", "worth_ci_high")), C("n", "count"))),
+    "caps": Spec("tbl_caps", (
+        C("group", "group"), C("binding_outcome", "word"),
+        C("cap", "number", ("ci_low", "ci_high")), C("today_rate", "number"))),
+    "continuity": Spec("tbl_continuity", (
+        C("model", "word"), C("term", "word"),
+        C("estimate", "score", ("ci_low", "ci_high"), header="col_effect"),
+        C("p_value", "pvalue"), C("n", "count"))),
+    "mood": Spec("tbl_mood", (
+        C("model", "word"), C("term", "word"),
+        C("estimate", "score", ("ci_low", "ci_high"), header="col_effect"),
+        C("p_value", "pvalue"), C("n", "count"))),
 }
 
 #: Kind of each row of notebook 03's money table (its ``quantity`` column).
@@ -142,10 +180,27 @@ def _word(v: Any, lang: str) -> str:
     return i18n.t(key, lang) if i18n.has(key) else i18n.phrase(s, lang)
 
 
+def flag_text(flag: Any, lang: str) -> str:
+    """A warning a notebook recorded (headline ``flag``, a table's ``flag``) in words."""
+    if flag is None or (isinstance(flag, float) and math.isnan(flag)) or str(flag) == "":
+        return ""
+    s = str(flag)
+    if i18n.has(s):
+        return i18n.t(s, lang)
+    if s.startswith("too few customers"):  # "too few customers (< 200) for a curve"
+        return i18n.t("w_too_few_customers", lang)
+    return _word(s, lang)
+
+
 def _cell(col: Column, rec: dict[str, Any], cat: Any, lang: str, currency: str | None
           ) -> tuple[str, Any, str]:
     v = rec.get(col.name)
     kind = col.kind
+    if kind == "group":
+        return (i18n.t("all_customers", lang) if str(v) == "all" else
+                formats.MISSING if v is None else str(v)), v, "text"
+    if kind == "flag":
+        return flag_text(v, lang), v, "text"
     if kind == "by_quantity":
         q = str(rec.get("quantity", ""))
         kind = QUANTITY_KINDS.get(q, "money")
@@ -176,9 +231,18 @@ def _header(col: Column, lang: str) -> str:
 
 
 def manager_table(key: str, records: list[dict[str, Any]], *, catalog: Any = None,
-                  language: str = "en", currency: str | None = None) -> Table | None:
-    """One recorded table as a :class:`Table`; None when there is nothing to show."""
+                  language: str = "en", currency: str | None = None,
+                  params: dict[str, Any] | None = None) -> Table | None:
+    """One recorded table as a :class:`Table`; None when there is nothing to show.
+
+    ``params``: the notebook's parameters (a segment column named by one of them).
+    """
     spec = SPECS.get(key)
+    if spec is not None and spec.segment_from and records:
+        # the segment column is the parameter's value, else the table's first column
+        by = (params or {}).get(spec.segment_from) or next(iter(records[0]), None)
+        if by and by != "segment":
+            records = [{**r, "segment": r.get(by)} for r in records]
     if spec is None:
         names = list(dict.fromkeys(k for r in records for k in r))
         cols = tuple(Column(n, "name" if n in ("touchpoint_id", "stage", "driver") else
@@ -250,7 +314,7 @@ def manager_tables(results: dict[str, Any], *, catalog: Any = None, language: st
     out = []
     for key, recs in (results.get("tables") or {}).items():
         t = manager_table(key, recs or [], catalog=catalog, language=language,
-                          currency=currency)
+                          currency=currency, params=results.get("parameters") or {})
         if t is not None:
             out.append(t)
     mv = moves_table(results.get("moves") or [], catalog=catalog, language=language)

@@ -236,3 +236,20 @@ def test_dose_table_is_a_crosstab():
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     assert t["ci_low"].iloc[0] == pytest.approx(centre - half)
     assert t["ci_high"].iloc[0] == pytest.approx(centre + half)
+
+
+def test_rates_from_parquet_are_the_same_as_from_a_frame(world, tmp_path):
+    """DuckDB counts while reading (large exports); the result equals the in-memory one."""
+    t = world["tabs"]
+    path = tmp_path / "contacts.parquet"
+    t["contacts"].astype({"customer_id": "str", "channel": "str", "direction": "str",
+                          "touchpoint_id": "str"}).to_parquet(path, index=False)
+    a = ct.customer_rates(t["contacts"], t["customers"], responses=t["responses"])
+    b = ct.customer_rates(path, t["customers"], responses=t["responses"])
+    pd.testing.assert_frame_equal(a[sorted(a.columns)], b[sorted(b.columns)],
+                                  check_dtype=False)
+    bad = t["contacts"].astype({"customer_id": "str"}).head(50).copy()
+    bad.loc[bad.index[0], "customer_id"] = "K9999999"
+    bad.to_parquet(tmp_path / "bad.parquet", index=False)
+    with pytest.raises(DataError, match="K9999999"):
+        ct.customer_rates(tmp_path / "bad.parquet", t["customers"])

@@ -68,9 +68,9 @@ def test_segment_interval_matches_textbook_t() -> None:
 
 
 def test_planted_loss_making_group_recovered_with_coverage() -> None:
-    # 25 small simulated worlds: the interval of mean profit per customer of each type
-    # covers the exact planted expectation (simulate_commerce Notes) in >= 135 of 150
-    # (P(<= 19 | 0.95) = 0.007), and the bargain type is flagged loss-making every time
+    # small simulated worlds: the interval of mean profit per customer of each type
+    # covers the exact planted expectation (simulate_commerce Notes), and the bargain
+    # type is flagged loss-making every time
     hits = {}
     stop = 0
     # 150 worlds (~25 s): each type's 95% interval covers in >= 135 of them with
