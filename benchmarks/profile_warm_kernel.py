@@ -18,6 +18,7 @@ time of each step:
 - ``shutdown``: killing the kernel and closing the client;
 - ``papermill_other``: papermill's own work (reading, parameterising, writing);
 - ``render``: the managers' and analysts' HTML (with ``--render``);
+- ``pdf``: the brief printed by headless Chromium (with ``--render``, when installed);
 - ``job_other``: the rest of the job (temporary folder, reading the output files).
 
 ``--cprofile`` also prints the worker side's cumulative profile. This profile
@@ -113,6 +114,18 @@ class _Clock:
                 clock.marks["render_end"] = time.time()
 
         render.render_notebook = timed_render  # type: ignore[assignment]
+        from cxlib.share import export
+
+        to_pdf = export.html_to_pdf
+
+        def timed_pdf(*a: Any, **k: Any) -> Any:
+            clock.marks["pdf_start"] = time.time()
+            try:
+                return to_pdf(*a, **k)
+            finally:
+                clock.marks["pdf_end"] = time.time()
+
+        export.html_to_pdf = timed_pdf  # type: ignore[assignment]
 
 
 def _steps(marks: dict[str, float], trace: list[dict[str, Any]], nb: Any,
@@ -137,7 +150,9 @@ def _steps(marks: dict[str, float], trace: list[dict[str, Any]], nb: Any,
                                        "cells", "shutdown") if k in out)
     if "render_end" in marks:
         out["render"] = marks["render_end"] - marks["render_start"]
-    out["job_other"] = total - pm - out.get("render", 0.0)
+    if "pdf_end" in marks:
+        out["pdf"] = marks["pdf_end"] - marks["pdf_start"]
+    out["job_other"] = total - pm - out.get("render", 0.0) - out.get("pdf", 0.0)
     out["total"] = total
     return out
 

@@ -4,6 +4,12 @@ Computing and drawing apart: every function takes a tidy table from
 :mod:`cxlib.analysis.profitability` or :mod:`cxlib.analysis.service` and draws
 it. No figure labels a point with a personal column (customer ids, names):
 figures are pixels and cannot be masked in a shared report.
+
+Every text of a figure (axis labels, legend titles, tick and category labels)
+comes from the message catalog (``cxlib/locales/messages.yml``) in the
+figure's ``language``: a column ``c`` is named by ``col_c``, a category value
+``v`` of it by ``v_c_v`` (``v_customer_type_trade``), ``True``/``False`` by
+``yes``/``no``; a value the catalog lacks is shown as it is in the data.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+
+from cxlib import i18n
 
 __all__ = ["cutoff_plot", "hourly_plot", "segment_profit_plot", "whale_plot"]
 
@@ -25,14 +33,39 @@ def _ax(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> Axes:
     return ax
 
 
+def _column_label(column: str, language: str) -> str:
+    """A column's name in ``language`` (``col_<column>``), else the column as it is."""
+    key = f"col_{column}"
+    return i18n.t(key, language) if i18n.has(key) else str(column)
+
+
+def _value_label(column: str, value: Any, language: str) -> str:
+    """A category value in ``language``: ``v_<column>_<value>``, booleans as yes/no,
+    else the value as it is (a region name, a branch id)."""
+    if isinstance(value, (bool, np.bool_)) or str(value) in ("True", "False"):
+        return i18n.t("yes" if str(value) == "True" else "no", language)
+    key = f"v_{column}_{value}"
+    return i18n.t(key, language) if i18n.has(key) else str(value)
+
+
+def _number_ticks(axis: Any, language: str) -> None:
+    """Tick labels of a value axis with the language's grouping and decimal marks
+    (tr/az: 12.500 and 2,5)."""
+    axis.set_major_formatter(  # + 0.0: never a "-0"
+        lambda v, _: i18n.format_number(round(v, 2) + 0.0, language, 2, trim=True))
+
+
 def whale_plot(data: pd.DataFrame, *, x: str = "share_customers", y: str = "cumulative_share",
-               hue: str | None = None, ax: Axes | None = None, **kwargs: Any) -> Axes:
+               hue: str | None = None, language: str = "en", ax: Axes | None = None,
+               **kwargs: Any) -> Axes:
     """The whale curve: cumulative share of profit against the share of customers.
 
     Parameters
     ----------
     data
         :func:`cxlib.analysis.profitability.whale_curve` output (``hue`` = its ``by``).
+    language
+        ``en``, ``tr`` or ``az``: axis labels, percent ticks, legend (message catalog).
 
     Returns
     -------
@@ -42,25 +75,28 @@ def whale_plot(data: pd.DataFrame, *, x: str = "share_customers", y: str = "cumu
     ax = _ax(ax)
     groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=True))
     for key, g in groups:
-        ax.plot(np.r_[0, g[x]], np.r_[0, g[y]] * 100, label=None if key is None else str(key),
-                **kwargs)
+        label = None if key is None or hue is None else _value_label(hue, key, language)
+        ax.plot(np.r_[0, g[x]], np.r_[0, g[y]] * 100, label=label, **kwargs)
     ax.axhline(100, ls="--", color="grey", lw=1)
-    ax.set_xlabel("share of customers, most profitable first")
-    ax.set_ylabel("cumulative profit, % of total")
-    ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+    ax.set_xlabel(i18n.t("fig_whale_x", language))
+    ax.set_ylabel(i18n.t("fig_whale_y", language))
+    ax.xaxis.set_major_formatter(lambda v, _: i18n.format_percent(round(v, 2), language))
+    _number_ticks(ax.yaxis, language)
     if hue is not None:
-        ax.legend(title=hue)
+        ax.legend(title=_column_label(hue, language))
     return ax
 
 
-def segment_profit_plot(data: pd.DataFrame, *, column: str = "segment", ax: Axes | None = None,
-                        **kwargs: Any) -> Axes:
+def segment_profit_plot(data: pd.DataFrame, *, column: str = "segment", language: str = "en",
+                        ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Mean profit per customer by segment with its interval (a zero line).
 
     Parameters
     ----------
     data
         :func:`cxlib.analysis.profitability.segment_profit` output.
+    language
+        ``en``, ``tr`` or ``az``: axis labels and segment names (message catalog).
     """
     ax = _ax(ax)
     d = data.sort_values("mean_profit")
@@ -71,41 +107,51 @@ def segment_profit_plot(data: pd.DataFrame, *, column: str = "segment", ax: Axes
     ax.errorbar(d["mean_profit"], ypos, xerr=[d["mean_profit"] - d["ci_low"],
                                               d["ci_high"] - d["mean_profit"]],
                 fmt="none", ecolor="black", capsize=3)
-    ax.set_yticks(ypos, d[column].astype(str))
+    ax.set_yticks(ypos, [_value_label(column, v, language) for v in d[column]])
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel("profit per customer (95% interval)")
+    ax.set_xlabel(i18n.t("fig_profit_per_customer", language))
+    _number_ticks(ax.xaxis, language)
+    ax.set_ylabel(_column_label(column, language))
     return ax
 
 
 def hourly_plot(data: pd.DataFrame, *, hue: str = "channel_type", cutoff: float | None = None,
-                ax: Axes | None = None, **kwargs: Any) -> Axes:
+                language: str = "en", ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Orders around the clock: share by hour of day, one line per ``hue``; the cut-off marked.
 
     Parameters
     ----------
     data
         :func:`cxlib.analysis.service.hourly_profile` output.
+    language
+        ``en``, ``tr`` or ``az``: axis labels, channel names, legend (message catalog).
     """
     ax = _ax(ax)
     for key, g in data.groupby(hue, sort=True):
-        ax.plot(g["hour"], g["share"] * 100, marker="o", ms=3, label=str(key), **kwargs)
+        ax.plot(g["hour"], g["share"] * 100, marker="o", ms=3,
+                label=_value_label(hue, key, language), **kwargs)
     if cutoff is not None:
-        ax.axvline(cutoff, color="#c44e52", ls="--", lw=1, label=f"cut-off {cutoff:g}:00")
+        ax.axvline(cutoff, color="#c44e52", ls="--", lw=1,
+                   label=i18n.t("fig_cutoff_at", language).format(hour=f"{cutoff:g}"))
     ax.set_xticks(range(0, 24, 3))
-    ax.set_xlabel("hour of day")
-    ax.set_ylabel("% of orders")
-    ax.legend()
+    ax.set_xlabel(i18n.t("fig_hour_of_day", language))
+    ax.set_ylabel(i18n.t("fig_share_of_orders", language))
+    _number_ticks(ax.yaxis, language)
+    ax.legend(title=_column_label(hue, language))
     return ax
 
 
-def cutoff_plot(data: pd.DataFrame, *, column: str = "urgent", ax: Axes | None = None,
-                **kwargs: Any) -> Axes:
+def cutoff_plot(data: pd.DataFrame, *, column: str = "urgent", language: str = "en",
+                ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Customer-days a year lost to the cut-off rule, by group, with intervals.
 
     Parameters
     ----------
     data
         :func:`cxlib.analysis.service.cutoff_cost` output.
+    language
+        ``en``, ``tr`` or ``az``: axis label and group names ("Urgent: yes", "all
+        orders"; message catalog).
     """
     ax = _ax(ax, (6, 3))
     d = data.reset_index(drop=True)
@@ -114,7 +160,14 @@ def cutoff_plot(data: pd.DataFrame, *, column: str = "urgent", ax: Axes | None =
     ax.barh(ypos, v, color="#4c72b0", **kwargs)
     ax.errorbar(v, ypos, xerr=[v - d["days_ci_low"], d["days_ci_high"] - v], fmt="none",
                 ecolor="black", capsize=3)
-    labels = d[column].astype(str) if column in d.columns else ["all"] * len(d)
-    ax.set_yticks(ypos, [f"{column}: {x}" for x in labels])
-    ax.set_xlabel("customer-days lost a year (95% interval)")
+    everyone = i18n.t("fig_all_orders", language)
+    if column in d.columns:
+        name = _column_label(column, language)
+        labels = [everyone if str(x) == "all" else f"{name}: {_value_label(column, x, language)}"
+                  for x in d[column]]
+    else:
+        labels = [everyone] * len(d)
+    ax.set_yticks(ypos, labels)
+    ax.set_xlabel(i18n.t("fig_customer_days_lost", language))
+    _number_ticks(ax.xaxis, language)
     return ax

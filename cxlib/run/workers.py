@@ -368,6 +368,9 @@ class LocalPool:
                 todo.put(None)
 
     def close(self) -> None:
+        for slot in self._free:  # all workers wind down (zygotes, kernels) at once
+            with contextlib.suppress(OSError, BrokenPipeError, AttributeError):
+                slot.conn.send(None)
         for slot in self._free:
             slot.stop()
 
