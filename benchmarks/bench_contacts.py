@@ -60,7 +60,8 @@ from cxlib.analysis import contact_money as cm
 
 BODY = """
 customers = pd.read_parquet(r"{folder}/customers.parquet")
-responses = pd.read_parquet(r"{folder}/responses.parquet")
+responses = pd.read_parquet(r"{folder}/responses.parquet",
+                            columns=["customer_id", "date", "touchpoint_id", "metric", "score"])
 rates = ct.customer_rates(r"{folder}/contacts.parquet", customers, responses=responses)
 dr = ct.dose_response(rates, outcomes={{"overall": "gaussian", "retained": "binomial",
                                        "inbound_per_month": "poisson"}},

@@ -180,50 +180,12 @@ def customer_rates(contacts: pd.DataFrame | str | Path, customers: pd.DataFrame,
     if ids.duplicated().any():
         raise DataError("customers has duplicate customer ids: one row per customer, please",
                         column="customer_id", rule="unique", rows=customers[ids.duplicated()])
-    n_rows: np.ndarray | None = None  # contacts per row (aggregated input), else 1
-    if isinstance(contacts, (str, Path)):
-        c, lo, hi = _count_in_duckdb(contacts, start, end)
-        n_rows = c["n"].to_numpy(np.int64)
-    else:
-        _require(contacts, ["customer_id", "date", "channel", "direction"], "contacts")
-        dates = pd.to_datetime(contacts["date"])
-        lo = pd.Timestamp(start) if start else dates.min().to_period("M").start_time
-        hi = pd.Timestamp(end) if end else dates.max().to_period("M").end_time.normalize()
-        keep = ((dates >= lo) & (dates < hi + pd.Timedelta(days=1))).to_numpy()
-        c = contacts.loc[keep] if not keep.all() else contacts
-    cid = c["customer_id"]
     index = pd.Index(ids)
-    if isinstance(cid.dtype, pd.CategoricalDtype):  # large exports: map the categories only
-        cat_pos = np.append(index.get_indexer(cid.cat.categories.astype(str)), -1)
-        code = cat_pos[np.asarray(cid.cat.codes)]  # code -1 (missing) picks the -1 appended
+    if isinstance(contacts, (str, Path)):
+        counts, chans, comp, lo, hi, tps = _count_in_duckdb(contacts, index, start, end)
     else:
-        code = index.get_indexer(cid.astype(str)).astype(np.int64)
-    show = [k for k in ("customer_id", "date", "channel", "direction") if k in c]
-    if (code < 0).any():
-        bad = c.loc[code < 0, show]
-        raise DataError(f"{int((code < 0).sum())} contacts belong to customers that are not in "
-                        "the customers table; load the matching customers export or drop "
-                        "those contacts", column="customer_id", rule="customer exists",
-                        rows=bad)
-    direction = pd.Categorical(c["direction"], categories=["proactive", "inbound"])
-    dcode = np.asarray(direction.codes)
-    if (dcode < 0).any():
-        raise DataError("direction must be proactive or inbound", column="direction",
-                        rule="isin [proactive, inbound]", rows=c.loc[dcode < 0, ["direction"]])
-    chan = pd.Categorical(c["channel"])
-    chans = [str(x) for x in chan.categories]
-    ccode = np.asarray(chan.codes)
-    if (ccode < 0).any():
-        raise DataError("every contact needs its channel (to cost it)", column="channel",
-                        rule="not null", rows=c.loc[ccode < 0, show])
-    n, nch = len(ids), len(chans)
-    key = code  # one int64 array, updated in place (tens of millions of contacts)
-    key *= 2 * nch
-    key += dcode * nch
-    key += ccode
-    counts = np.bincount(key, weights=n_rows, minlength=n * 2 * nch).reshape(n, 2, nch)
-    if n_rows is not None:
-        counts = np.rint(counts).astype(np.int64)
+        counts, chans, comp, lo, hi, tps = _count_frame(contacts, index, start, end)
+    n = len(ids)
     months_total = (hi.year - lo.year) * 12 + hi.month - lo.month + 1
     out = customers.drop(columns=[k for k in ("name", "email", "phone") if k in customers])
     out = out.reset_index(drop=True).copy()
@@ -246,14 +208,7 @@ def customer_rates(contacts: pd.DataFrame | str | Path, customers: pd.DataFrame,
     for j, ch in enumerate(chans):
         out[f"proactive_{ch}"] = counts[:, 0, j]
         out[f"inbound_{ch}"] = counts[:, 1, j]
-    if n_rows is not None and "complaints" in c:
-        comp = np.bincount(key // (2 * nch), weights=c["complaints"].to_numpy(float),
-                           minlength=n)
-        out["complaints"] = comp
-        out["complaints_per_month"] = comp / months
-    elif "complaint" in c:
-        is_c = c["complaint"].fillna(False).to_numpy(dtype=bool)
-        comp = np.bincount(key[is_c] // (2 * nch), minlength=n).astype(float)
+    if comp is not None:
         out["complaints"] = comp
         out["complaints_per_month"] = comp / months
     if "retained" in out:
@@ -262,41 +217,136 @@ def customer_rates(contacts: pd.DataFrame | str | Path, customers: pd.DataFrame,
         _require(responses, ["customer_id", "date", "touchpoint_id", "metric", "score"],
                  "responses")
         rd = pd.to_datetime(responses["date"])
-        r = responses.loc[((rd >= lo) & (rd < hi + pd.Timedelta(days=1))).to_numpy()]
-        o = r[(r["metric"] == "overall")].groupby(r["customer_id"].astype(str))["score"].mean()
-        out["overall"] = out["customer_id"].map(o).astype(float)
-        tps = (set(c.attrs.get("touchpoints", [])) if n_rows is not None else
-               set(map(str, pd.unique(c["touchpoint_id"].dropna()))) if "touchpoint_id" in c
-               else set())
-        cs = r[(r["metric"] == "csat") & r["touchpoint_id"].astype(str).isin(tps)]
-        m = cs.groupby(cs["customer_id"].astype(str))["score"].mean()
-        out["csat_contact"] = out["customer_id"].map(m).astype(float)
+        inside = ((rd >= lo) & (rd < hi + pd.Timedelta(days=1))).to_numpy()
+        metric = responses["metric"].to_numpy(dtype=object)
+        rcode = index.get_indexer(responses["customer_id"].astype(str))  # -1: not a customer
+        score = responses["score"].to_numpy(float)
+        sel_o = inside & (metric == "overall") & (rcode >= 0)
+        sel_c = (inside & (metric == "csat") & (rcode >= 0)
+                 & responses["touchpoint_id"].astype(str).isin(list(tps)).to_numpy())
+        for name, sel in (("overall", sel_o), ("csat_contact", sel_c)):
+            tot = np.bincount(rcode[sel], weights=score[sel], minlength=n)
+            cnt = np.bincount(rcode[sel], minlength=n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[name] = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
     return out
 
 
-def _count_in_duckdb(path: str | Path, start: str | None, end: str | None
-                     ) -> tuple[pd.DataFrame, pd.Timestamp, pd.Timestamp]:
-    """Contacts per customer, direction and channel (``n``, ``complaints``) counted by
-    DuckDB while reading a Parquet file or folder; the window's first and last day."""
+def _count_frame(contacts: pd.DataFrame, index: pd.Index, start: str | None,
+                 end: str | None) -> tuple[np.ndarray, list[str], np.ndarray | None,
+                                           pd.Timestamp, pd.Timestamp, set[str]]:
+    """(customers, 2, channels) contact counts of an in-memory contacts table, the
+    channels, complaints per customer (or None), the window and the touchpoints."""
+    _require(contacts, ["customer_id", "date", "channel", "direction"], "contacts")
+    dates = pd.to_datetime(contacts["date"])
+    lo = pd.Timestamp(start) if start else dates.min().to_period("M").start_time
+    hi = pd.Timestamp(end) if end else dates.max().to_period("M").end_time.normalize()
+    keep = ((dates >= lo) & (dates < hi + pd.Timedelta(days=1))).to_numpy()
+    c = contacts.loc[keep] if not keep.all() else contacts
+    cid = c["customer_id"]
+    if isinstance(cid.dtype, pd.CategoricalDtype):  # large exports: map the categories only
+        cat_pos = np.append(index.get_indexer(cid.cat.categories.astype(str)), -1)
+        code = cat_pos[np.asarray(cid.cat.codes)]  # code -1 (missing) picks the -1 appended
+    else:
+        code = index.get_indexer(cid.astype(str)).astype(np.int64)
+    show = [k for k in ("customer_id", "date", "channel", "direction") if k in c]
+    if (code < 0).any():
+        _unknown_customers(int((code < 0).sum()), c.loc[code < 0, show])
+    direction = pd.Categorical(c["direction"], categories=["proactive", "inbound"])
+    dcode = np.asarray(direction.codes)
+    if (dcode < 0).any():
+        raise DataError("direction must be proactive or inbound", column="direction",
+                        rule="isin [proactive, inbound]", rows=c.loc[dcode < 0, ["direction"]])
+    chan = pd.Categorical(c["channel"])
+    chans = [str(x) for x in chan.categories]
+    ccode = np.asarray(chan.codes)
+    if (ccode < 0).any():
+        raise DataError("every contact needs its channel (to cost it)", column="channel",
+                        rule="not null", rows=c.loc[ccode < 0, show])
+    n, nch = len(index), len(chans)
+    key = code  # one int64 array, updated in place (tens of millions of contacts)
+    key *= 2 * nch
+    key += dcode * nch
+    key += ccode
+    counts = np.bincount(key, minlength=n * 2 * nch).reshape(n, 2, nch)
+    comp = None
+    if "complaint" in c:
+        is_c = c["complaint"].fillna(False).to_numpy(dtype=bool)
+        comp = np.bincount(key[is_c] // (2 * nch), minlength=n).astype(float)
+    tps = set(map(str, pd.unique(c["touchpoint_id"].dropna()))) if "touchpoint_id" in c \
+        else set()
+    return counts, chans, comp, lo, hi, tps
+
+
+def _unknown_customers(n_bad: int, rows: Any) -> None:
+    raise DataError(f"{n_bad} contacts belong to customers that are not in the customers "
+                    "table; load the matching customers export or drop those contacts",
+                    column="customer_id", rule="customer exists", rows=rows)
+
+
+def _count_in_duckdb(path: str | Path, index: pd.Index, start: str | None, end: str | None
+                     ) -> tuple[np.ndarray, list[str], np.ndarray | None,
+                                pd.Timestamp, pd.Timestamp, set[str]]:
+    """:func:`_count_frame` for a Parquet file or folder: DuckDB counts while reading,
+    one row per customer (a count column per direction and channel), so the contact
+    rows never sit in memory."""
     from cxlib.data import duck
 
-    rel = duck.read_parquet(path)
+    # a private connection with a memory cap (DuckDB spills beyond it), closed when done
+    # so that its buffers are given back: the count must not crowd out the curves
+    con = duck.connect()
+    try:
+        con.execute("SET memory_limit = '512MB'")
+        con.execute("SET preserve_insertion_order = false")
+        return _count_with(con, duck, path, index, start, end)
+    finally:
+        con.close()
+
+
+def _count_with(con: Any, duck: Any, path: str | Path, index: pd.Index, start: str | None,
+                end: str | None) -> tuple[np.ndarray, list[str], np.ndarray | None,
+                                          pd.Timestamp, pd.Timestamp, set[str]]:
+    rel = duck.read_parquet(path, con=con)
     cols = duck.relation_columns(rel)
     duck.check_columns(rel, ["customer_id", "date", "channel", "direction"], what="column")
     first, last = rel.aggregate("min(date), max(date)").fetchall()[0]
     lo = pd.Timestamp(start) if start else pd.Timestamp(first).to_period("M").start_time
     hi = pd.Timestamp(end) if end else pd.Timestamp(last).to_period("M").end_time.normalize()
     upto = hi + pd.Timedelta(days=1)
-    rel = rel.filter(f"date >= CAST({duck.quote_literal(str(lo))} AS TIMESTAMP) AND "
-                     f"date < CAST({duck.quote_literal(str(upto))} AS TIMESTAMP)")
-    comp = ("sum(CAST(coalesce(complaint, false) AS INTEGER))" if "complaint" in cols
-            else "0")
-    agg = rel.aggregate(f"customer_id, direction, channel, count(*) AS n, {comp} AS complaints",
-                        "customer_id, direction, channel").df()
+    ql, qi = duck.quote_literal, duck.quote_ident
+    rel = rel.filter(f"date >= CAST({ql(str(lo))} AS TIMESTAMP) AND "
+                     f"date < CAST({ql(str(upto))} AS TIMESTAMP)")
+    pairs = rel.aggregate("direction, channel", "direction, channel").fetchall()
+    bad = [d for d, _ in pairs if d not in ("proactive", "inbound")]
+    if bad:
+        raise DataError("direction must be proactive or inbound", column="direction",
+                        rule="isin [proactive, inbound]", rows=[{"direction": d} for d in bad])
+    if any(ch is None for _, ch in pairs):
+        raise DataError("every contact needs its channel (to cost it)", column="channel",
+                        rule="not null")
+    chans = sorted({str(ch) for _, ch in pairs})
+    exprs = [f"count(*) FILTER (WHERE direction = {ql(d)} AND channel = {ql(ch)}) "
+             f"AS {qi(f'n{i}')}" for i, (d, ch) in enumerate(pairs)]
+    if "complaint" in cols:
+        exprs.append("sum(CAST(coalesce(complaint, false) AS INTEGER)) AS complaints")
+    wide = rel.aggregate("CAST(customer_id AS VARCHAR) AS customer_id, " + ", ".join(exprs),
+                         "customer_id").df()
+    code = index.get_indexer(wide["customer_id"].astype(str))
+    if (code < 0).any():
+        _unknown_customers(int(wide.loc[code < 0, [f"n{i}" for i in range(len(pairs))]]
+                               .to_numpy().sum()), wide.loc[code < 0, ["customer_id"]])
+    counts = np.zeros((len(index), 2, len(chans)), np.int64)
+    for i, (d, ch) in enumerate(pairs):
+        counts[code, 0 if d == "proactive" else 1, chans.index(str(ch))] = wide[f"n{i}"]
+    comp = None
+    if "complaints" in wide:
+        comp = np.zeros(len(index))
+        comp[code] = wide["complaints"].to_numpy(float)
+    tps: set[str] = set()
     if "touchpoint_id" in cols:
-        tps = rel.aggregate("touchpoint_id", "touchpoint_id").df()["touchpoint_id"]
-        agg.attrs["touchpoints"] = [str(t) for t in tps.dropna()]
-    return agg, lo, hi
+        tps = {str(t) for (t,) in rel.aggregate("touchpoint_id", "touchpoint_id").fetchall()
+               if t is not None}
+    return counts, chans, comp, lo, hi, tps
 
 
 # ============================================================ dose-response
@@ -517,6 +567,8 @@ def dose_response(data: pd.DataFrame, *, dose: str = "proactive_per_month",
         return out
 
     point = curves_for({k: f.coef for k, f in fits.items()}, None)
+    for f in fits.values():  # the bootstrap needs only the distinct rows: free the rest
+        f.compact()
     keys = list(point)
     boot = {k: np.empty((int(n_boot), len(point[k]))) for k in keys}
     # resamples in blocks (one stacked IRLS per block), each resample from its own stream
@@ -524,7 +576,7 @@ def dose_response(data: pd.DataFrame, *, dose: str = "proactive_per_month",
     width = max(f.X.shape[1] for f in fits.values())
     m_max = max(len(f.aggregated()[1]) for f in fits.values())
     n_max = max(len(p) for p in pos.values())
-    block = max(1, min(int(n_boot), int(1.5e8 // (8 * max(width * m_max, n_max)))))
+    block = max(1, min(int(n_boot), int(4e7 // (8 * max(width * m_max, n_max)))))
     for b0 in range(0, int(n_boot), block):
         bb = range(b0, min(int(n_boot), b0 + block))
         draws = [np.random.default_rng([int(seed), b]) for b in bb]
@@ -533,13 +585,15 @@ def dose_response(data: pd.DataFrame, *, dose: str = "proactive_per_month",
             acc = 0.0
             for g in inc:
                 f = fits[(g, o)]
-                W = wts[g][:, f.rows]
+                W = wts[g] if len(f.rows) == len(pos[g]) else wts[g][:, f.rows]
                 Xu, yu, inv, xx = f.aggregated()  # exact: weights summed on distinct rows
                 Wu = np.stack([np.bincount(inv, weights=w, minlength=len(yu)) for w in W])
+                del W
                 C = fit_glm_batch(Xu, yu, f.family, Wu, start=f.coef, steps=boot_steps, xx=xx)
-                boot[(g, o)][b0:b0 + len(bb)] = f.curves(grids[g], C, W)
+                boot[(g, o)][b0:b0 + len(bb)] = f.curves_aggregated(grids[g], C, Wu)
                 if multi:
-                    acc = acc + wts[g].sum(1)[:, None] * f.curves(grids["all"], C, W)
+                    acc = acc + wts[g].sum(1)[:, None] * f.curves_aggregated(grids["all"], C,
+                                                                             Wu)
             if multi:
                 boot[("all", o)][b0:b0 + len(bb)] = acc / sum(wts[g].sum(1) for g in inc)[
                     :, None]

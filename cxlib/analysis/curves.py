@@ -27,7 +27,7 @@ from scipy.special import expit
 from cxlib.errors import DataError, EstimationError, ParameterError
 
 __all__ = ["FAMILIES", "CurveFit", "SplineBasis", "check_family", "fit_curve", "fit_glm",
-           "fit_glm_batch", "spline_basis"]
+           "fit_glm_batch", "row_groups", "spline_basis"]
 
 #: GLM families of the curves: gaussian (scores, identity link), binomial (0/1,
 #: logit link), poisson (counts and rates, log link; quasi-likelihood for rates).
@@ -250,7 +250,7 @@ def _xtwx(X: np.ndarray, W: np.ndarray, xx: np.ndarray | None = None) -> np.ndar
     100 MB, else resample by resample."""
     n, p = X.shape
     iu, ju = np.triu_indices(p)
-    if xx is None and n * len(iu) * 8 <= 1e8:
+    if xx is None and n * len(iu) * 8 <= 1.5e8:
         xx = X[:, iu] * X[:, ju]
     if xx is not None:
         A = np.empty((len(W), p, p))
@@ -328,13 +328,12 @@ class CurveFit:
         products of ``Xu``'s columns (upper triangle) when they fit in about 100 MB.
         """
         if self._agg is None:
-            Z = np.column_stack([self.X, self.y])
-            U, inv = np.unique(Z, axis=0, return_inverse=True)
-            Xu, yu = np.ascontiguousarray(U[:, :-1]), U[:, -1].copy()
+            first, inv = row_groups(np.column_stack([self.X, self.y]))
+            Xu, yu = self.X[first], self.y[first]
             p = Xu.shape[1]
             iu, ju = np.triu_indices(p)
-            xx = Xu[:, iu] * Xu[:, ju] if len(Xu) * len(iu) * 8 <= 1e8 else None
-            self._agg = (Xu, yu, inv.ravel(), xx)
+            xx = Xu[:, iu] * Xu[:, ju] if len(Xu) * len(iu) * 8 <= 1.5e8 else None
+            self._agg = (Xu, yu, inv, xx)
         return self._agg
 
     @property
@@ -380,6 +379,38 @@ class CurveFit:
             return np.exp(f) * ((cw * np.exp(c)).sum(1) / tot)[:, None]
         return np.einsum("bgp,bp->bg", expit(f[:, :, None] + c[:, None, :]), cw) / tot[:, None]
 
+    def compact(self) -> None:
+        """Compute the distinct rows and control patterns, then drop the full design
+        matrix (a million customers: hundreds of MB). Afterwards :meth:`curve` and the
+        aggregated methods still work; the rows' design ``X`` is gone."""
+        self.aggregated()
+        self._patterns()
+        self.X = self.X[:0]
+
+    def curves_aggregated(self, grid: np.ndarray, coefs: np.ndarray, weights_u: np.ndarray
+                          ) -> np.ndarray:
+        """:meth:`curves` from weights already summed on the distinct rows of
+        :meth:`aggregated` ((B, m)): the control patterns are read off those rows, so no
+        pass over the customers is needed."""
+        pattern, P, keep = self._patterns()
+        if keep is not None:  # continuous controls: back to the rows
+            Xu, _, inv, _ = self.aggregated()
+            return self.curves(grid, coefs, weights_u[:, inv] / np.bincount(
+                inv, minlength=len(Xu))[inv])
+        Xu, _, inv, _ = self.aggregated()
+        pu = np.empty(len(Xu), dtype=np.int64)
+        pu[inv] = pattern  # every distinct row has one control pattern
+        k = self.n_spline
+        f = coefs[:, 1:1 + k] @ self.basis.at_grid(grid).T
+        cw = np.stack([np.bincount(pu, weights=w, minlength=len(P)) for w in weights_u])
+        c = coefs[:, :1] + coefs[:, 1 + k:] @ P.T
+        tot = cw.sum(1)
+        if self.family == "gaussian":
+            return f + ((cw * c).sum(1) / tot)[:, None]
+        if self.family == "poisson":
+            return np.exp(f) * ((cw * np.exp(c)).sum(1) / tot)[:, None]
+        return np.einsum("bgp,bp->bg", expit(f[:, :, None] + c[:, None, :]), cw) / tot[:, None]
+
     def _patterns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Distinct rows of the control columns (computed once): the average over rows is
         an average over these patterns weighted by how many rows (or weight) share each.
@@ -387,8 +418,8 @@ class CurveFit:
         stands in for them."""
         if self._cache is None:
             Xc = self.X[:, 1 + self.n_spline:]
-            P, pattern = np.unique(Xc, axis=0, return_inverse=True)
-            pattern = pattern.ravel()
+            first, pattern = row_groups(Xc)
+            P = Xc[first]
             if len(P) > 5000:
                 idx = np.random.default_rng(0).choice(len(Xc), 5000, replace=False)
                 keep = np.zeros(len(Xc))
@@ -399,6 +430,32 @@ class CurveFit:
             else:
                 self._cache = (pattern, P, None)
         return self._cache
+
+
+def row_groups(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Identical rows of ``Z``: the first row of each group and every row's group.
+
+    Hash-based (pandas factorize column by column, codes combined and re-factorized),
+    so linear in the rows, unlike ``np.unique(axis=0)``, which sorts.
+
+    Returns
+    -------
+    first : ndarray
+        Row index of the first member of each group (groups in order of appearance).
+    inv : ndarray
+        Group of every row, so that ``Z[first][inv] == Z``.
+    """
+    Z = np.asarray(Z)
+    if Z.shape[1] == 0:
+        return np.zeros(min(1, len(Z)), dtype=np.int64), np.zeros(len(Z), dtype=np.int64)
+    key = pd.factorize(Z[:, 0])[0].astype(np.int64)
+    for j in range(1, Z.shape[1]):
+        codes, uniq = pd.factorize(Z[:, j])
+        key = pd.factorize(key * len(uniq) + codes)[0].astype(np.int64)
+    n_groups = int(key.max()) + 1 if len(key) else 0
+    first = np.full(n_groups, len(key), dtype=np.int64)
+    np.minimum.at(first, key, np.arange(len(key)))
+    return first, key
 
 
 def _design(data: pd.DataFrame, dose: str, controls: Sequence[str], basis: SplineBasis
