@@ -30,7 +30,7 @@ def _plain(v):
 def test_every_planted_constant_is_in_the_truth(care_world: Path) -> None:
     truth = json.loads((care_world / "truth.json").read_text(encoding="utf-8"))
     names = {n for n in vars(care) if n.isupper() and not n.startswith("_")}
-    assert care.NOT_PLANTED == {"NOT_PLANTED", "CARE_REGIONS", "TRUTH_DRAWS"}
+    assert {"NOT_PLANTED", "CARE_REGIONS", "TRUTH_DRAWS"} == care.NOT_PLANTED
     assert set(truth["constants"]) == names - care.NOT_PLANTED
     for n in names - care.NOT_PLANTED:
         assert truth["constants"][n] == _plain(getattr(care, n)), n

@@ -50,7 +50,7 @@ def test_dose_curve_plot_marks_threshold_today_and_money(fitted):
 
 
 def test_other_figures(fitted):
-    dr, m = fitted
+    _, m = fitted
     ax = cplot.money_curve_plot(m.curves, group="mass", language="tr")
     assert ax.get_xlabel().startswith("müşteri")
     t = ct.dose_table(pd.DataFrame({"k": [0, 1, 1, 2, 5] * 10, "y": [0, 1, 0, 1, 1] * 10}),
