@@ -687,7 +687,8 @@ def dose_table(data: pd.DataFrame, *, dose: str, outcome: str, cap: int | None =
     if binary:
         lo, hi = wilson_interval(out["rate"].to_numpy(), out["n"].to_numpy(), alpha)
     else:
-        lo, hi = t_interval(out["rate"].to_numpy(), g.var(ddof=1).to_numpy() / out["n"],
+        # t_interval takes the ddof-0 variance and divides by n - 1 itself
+        lo, hi = t_interval(out["rate"].to_numpy(), g.var(ddof=0).to_numpy(),
                             out["n"].to_numpy(), alpha)
     out["ci_low"], out["ci_high"] = lo, hi
     out["dose_level"] = [f"{d}+" if cap is not None and d == int(cap) else str(d)

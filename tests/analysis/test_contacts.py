@@ -253,3 +253,18 @@ def test_rates_from_parquet_are_the_same_as_from_a_frame(world, tmp_path):
     bad.to_parquet(tmp_path / "bad.parquet", index=False)
     with pytest.raises(DataError, match="K9999999"):
         ct.customer_rates(tmp_path / "bad.parquet", t["customers"])
+
+
+def test_dose_table_score_interval_equals_scipy_t_interval():
+    """A score outcome's interval per dose level is the textbook t interval (scipy.stats.t)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    n = 100
+    df = pd.DataFrame({"dose": np.repeat([0, 1], n), "score": rng.normal(5, 2, 2 * n)})
+    out = ct.dose_table(df, dose="dose", outcome="score")
+    for lvl, row in out.set_index("dose_min").iterrows():
+        y = df.loc[df["dose"] == lvl, "score"]
+        lo, hi = stats.t.interval(0.95, len(y) - 1, loc=y.mean(), scale=stats.sem(y))
+        assert row["ci_low"] == pytest.approx(lo, rel=1e-9)
+        assert row["ci_high"] == pytest.approx(hi, rel=1e-9)

@@ -168,3 +168,22 @@ def test_tests_mirror_the_package():
     for p in tests.rglob("test_*.py"):
         assert p.parent.name in {"core", "data", "analysis", "plots", "run", "share",
                                  "notebooks"}, p
+
+
+#: names retired by the layout issue: one name per idea across notebooks
+RETIRED_PARAMETERS = {"segment", "segment_column", "segment_value", "segment_filter_column",
+                      "by", "lang"}
+
+
+def test_notebook_parameters_use_one_name_per_idea():
+    """Every notebook: dataset, language and results_path; filters are filter_column and
+    filter_value together; a comparison column is compare_by; no retired name."""
+    from cxlib.run.params import notebook_parameters
+
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert len(notebooks) >= 6
+    for nb in notebooks:
+        names = set(notebook_parameters(nb))
+        assert {"dataset", "language", "results_path"} <= names, nb.name
+        assert not names & RETIRED_PARAMETERS, (nb.name, names & RETIRED_PARAMETERS)
+        assert ("filter_column" in names) == ("filter_value" in names), nb.name
