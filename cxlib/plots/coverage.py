@@ -17,6 +17,7 @@ import pandas as pd
 
 from cxlib.data.catalog import LANGUAGES, Catalog
 from cxlib.errors import ParameterError
+from cxlib.plots.labels import column_label, number_ticks
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -291,10 +292,12 @@ def coverage_bars(
     stage_change = cov["stage"].ne(cov["stage"].shift()).to_numpy().nonzero()[0]
     for i in stage_change[1:]:  # a thin rule between journey stages
         ax.axhline(i - 0.5, color="#bbbbbb", linewidth=0.8)
-    ax.set_xlabel(count)
+    ax.set_xlabel(column_label(count, language))
+    number_ticks(ax.xaxis, language, 0)
     present = [st for st in pal if st in set(status)]
+    # outside the axes (right, top): never over a bar
     ax.legend(handles=[Patch(color=pal[st], label=labels.get(st, st)) for st in present],
-              loc="lower right", frameon=False, fontsize=8)
+              loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     sns_despine(ax)
     return ax
 
@@ -363,7 +366,7 @@ def coverage_heatmap(
                                                           strict=True)],
                   fontsize=7.5)
     ax.set_ylabel("")
-    ax.set_xlabel(by)
+    ax.set_xlabel(column_label(by, language))
     ax.tick_params(axis="x", labelsize=8, rotation=90)
     labels = STATUS_LABELS[language if language in STATUS_LABELS else "en"]
     present = [s for s in statuses if s in set(cov["status"].astype(str))]

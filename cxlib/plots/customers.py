@@ -21,6 +21,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlib import i18n
+from cxlib.plots.labels import column_label, number_ticks, value_label
+from cxlib.plots.palette import NEUTRAL, OKABE_ITO
 
 __all__ = ["cutoff_plot", "hourly_plot", "segment_profit_plot", "whale_plot"]
 
@@ -31,28 +33,6 @@ def _ax(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size)
     return ax
-
-
-def _column_label(column: str, language: str) -> str:
-    """A column's name in ``language`` (``col_<column>``), else the column as it is."""
-    key = f"col_{column}"
-    return i18n.t(key, language) if i18n.has(key) else str(column)
-
-
-def _value_label(column: str, value: Any, language: str) -> str:
-    """A category value in ``language``: ``v_<column>_<value>``, booleans as yes/no,
-    else the value as it is (a region name, a branch id)."""
-    if isinstance(value, (bool, np.bool_)) or str(value) in ("True", "False"):
-        return i18n.t("yes" if str(value) == "True" else "no", language)
-    key = f"v_{column}_{value}"
-    return i18n.t(key, language) if i18n.has(key) else str(value)
-
-
-def _number_ticks(axis: Any, language: str) -> None:
-    """Tick labels of a value axis with the language's grouping and decimal marks
-    (tr/az: 12.500 and 2,5)."""
-    axis.set_major_formatter(  # + 0.0: never a "-0"
-        lambda v, _: i18n.format_number(round(v, 2) + 0.0, language, 2, trim=True))
 
 
 def whale_plot(data: pd.DataFrame, *, x: str = "share_customers", y: str = "cumulative_share",
@@ -75,15 +55,15 @@ def whale_plot(data: pd.DataFrame, *, x: str = "share_customers", y: str = "cumu
     ax = _ax(ax)
     groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=True))
     for key, g in groups:
-        label = None if key is None or hue is None else _value_label(hue, key, language)
+        label = None if key is None or hue is None else value_label(hue, key, language)
         ax.plot(np.r_[0, g[x]], np.r_[0, g[y]] * 100, label=label, **kwargs)
     ax.axhline(100, ls="--", color="grey", lw=1)
     ax.set_xlabel(i18n.t("fig_whale_x", language))
     ax.set_ylabel(i18n.t("fig_whale_y", language))
     ax.xaxis.set_major_formatter(lambda v, _: i18n.format_percent(round(v, 2), language))
-    _number_ticks(ax.yaxis, language)
+    number_ticks(ax.yaxis, language)
     if hue is not None:
-        ax.legend(title=_column_label(hue, language))
+        ax.legend(title=column_label(hue, language))
     return ax
 
 
@@ -100,18 +80,19 @@ def segment_profit_plot(data: pd.DataFrame, *, column: str = "segment", language
     """
     ax = _ax(ax)
     d = data.sort_values("mean_profit")
-    colors = np.where(d["ci_high"] < 0, "#c44e52", np.where(d["ci_low"] > 0, "#55a868",
-                                                             "#8c8c8c"))
+    # blue for a sure profit, orange for a sure loss (Okabe-Ito: never red against green)
+    colors = np.where(d["ci_high"] < 0, OKABE_ITO["orange"],
+                      np.where(d["ci_low"] > 0, OKABE_ITO["blue"], NEUTRAL))
     ypos = np.arange(len(d))
     ax.barh(ypos, d["mean_profit"], color=colors, **kwargs)
     ax.errorbar(d["mean_profit"], ypos, xerr=[d["mean_profit"] - d["ci_low"],
                                               d["ci_high"] - d["mean_profit"]],
                 fmt="none", ecolor="black", capsize=3)
-    ax.set_yticks(ypos, [_value_label(column, v, language) for v in d[column]])
+    ax.set_yticks(ypos, [value_label(column, v, language) for v in d[column]])
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(i18n.t("fig_profit_per_customer", language))
-    _number_ticks(ax.xaxis, language)
-    ax.set_ylabel(_column_label(column, language))
+    number_ticks(ax.xaxis, language)
+    ax.set_ylabel(column_label(column, language))
     return ax
 
 
@@ -129,15 +110,15 @@ def hourly_plot(data: pd.DataFrame, *, hue: str = "channel_type", cutoff: float 
     ax = _ax(ax)
     for key, g in data.groupby(hue, sort=True):
         ax.plot(g["hour"], g["share"] * 100, marker="o", ms=3,
-                label=_value_label(hue, key, language), **kwargs)
+                label=value_label(hue, key, language), **kwargs)
     if cutoff is not None:
-        ax.axvline(cutoff, color="#c44e52", ls="--", lw=1,
+        ax.axvline(cutoff, color="black", ls="--", lw=1,
                    label=i18n.t("fig_cutoff_at", language).format(hour=f"{cutoff:g}"))
     ax.set_xticks(range(0, 24, 3))
     ax.set_xlabel(i18n.t("fig_hour_of_day", language))
     ax.set_ylabel(i18n.t("fig_share_of_orders", language))
-    _number_ticks(ax.yaxis, language)
-    ax.legend(title=_column_label(hue, language))
+    number_ticks(ax.yaxis, language)
+    ax.legend(title=column_label(hue, language))
     return ax
 
 
@@ -157,17 +138,17 @@ def cutoff_plot(data: pd.DataFrame, *, column: str = "urgent", language: str = "
     d = data.reset_index(drop=True)
     ypos = np.arange(len(d))
     v = d["customer_days_per_year"]
-    ax.barh(ypos, v, color="#4c72b0", **kwargs)
+    ax.barh(ypos, v, color=OKABE_ITO["blue"], **kwargs)
     ax.errorbar(v, ypos, xerr=[v - d["days_ci_low"], d["days_ci_high"] - v], fmt="none",
                 ecolor="black", capsize=3)
     everyone = i18n.t("fig_all_orders", language)
     if column in d.columns:
-        name = _column_label(column, language)
-        labels = [everyone if str(x) == "all" else f"{name}: {_value_label(column, x, language)}"
+        name = column_label(column, language)
+        labels = [everyone if str(x) == "all" else f"{name}: {value_label(column, x, language)}"
                   for x in d[column]]
     else:
         labels = [everyone] * len(d)
     ax.set_yticks(ypos, labels)
     ax.set_xlabel(i18n.t("fig_customer_days_lost", language))
-    _number_ticks(ax.xaxis, language)
+    number_ticks(ax.xaxis, language)
     return ax

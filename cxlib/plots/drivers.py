@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlib import i18n
+from cxlib.plots.labels import number_ticks, percent_ticks
 
 __all__ = ["importance_bars", "ipa_scatter"]
 
@@ -44,6 +45,7 @@ def importance_bars(
         if flag:
             ax.text(t["ci_high"].iloc[i], i, f"  {flag}", va="center", fontsize=8, color="#D55E00")
     ax.set_xlabel(i18n.t("fig_share_r2", language))
+    percent_ticks(ax.xaxis, language)  # a share of R², as the report text writes it
     ax.set_ylabel("")
     return ax
 
@@ -93,4 +95,6 @@ def ipa_scatter(
         ax.invert_xaxis()  # lower is better (CES): good performance stays on the right
     ax.set_xlabel(i18n.t("fig_performance", language))
     ax.set_ylabel(i18n.t("fig_importance", language))
+    number_ticks(ax.xaxis, language)
+    percent_ticks(ax.yaxis, language)
     return ax

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlib import i18n
+from cxlib.plots.labels import number_ticks
 
 __all__ = ["LOW_BASE_GREY", "LOW_BASE_LABEL", "journey_chart", "segment_heatmap",
            "trend_lines"]
@@ -97,8 +98,13 @@ def segment_heatmap(
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 * grid.shape[1] + 4, 0.3 * grid.shape[0] + 1.5))
     ax.set_facecolor(LOW_BASE_GREY)
-    sns.heatmap(grid.mask(low), annot=True, fmt=".2f", cmap=_cmap(s, statistic), cbar=True,
+    shown = grid.mask(low)  # cell texts with the language's decimal mark (tr/az: 4,14)
+    annot = shown.apply(lambda col: col.map(
+        lambda v: "" if pd.isna(v) else i18n.format_number(float(v), language, 2)))
+    sns.heatmap(shown, annot=annot.to_numpy(), fmt="", cmap=_cmap(s, statistic), cbar=True,
                 ax=ax, annot_kws={"fontsize": 7}, linewidths=0.5, linecolor="white")
+    if ax.collections and ax.collections[0].colorbar is not None:
+        number_ticks(ax.collections[0].colorbar.ax.yaxis, language)
     handles = []
     if low.to_numpy().any():
         handles.append(Patch(facecolor=LOW_BASE_GREY, edgecolor="white",
@@ -192,6 +198,7 @@ def journey_chart(
     ax.set_xticklabels([label(t) if label else t for t in s["unit"]], rotation=90, fontsize=7)
     ax.set_xlabel("")
     ax.set_ylabel(_interval_label(statistic, language))
+    number_ticks(ax.yaxis, language)
     if len(s):
         ax.legend(frameon=False, fontsize=8)
     return ax
@@ -253,6 +260,7 @@ def trend_lines(
                    label=i18n.t("fig_low_base", language))
     ax.set_xticks(range(len(periods)), periods, rotation=45)
     ax.set_ylabel(_interval_label(statistic, language))
+    number_ticks(ax.yaxis, language)
     if groups:
         ax.legend(frameon=False, fontsize=8)
     return ax

@@ -12,13 +12,15 @@ left out.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 from cxlib import i18n
 from cxlib.share import formats
 
-__all__ = ["TEMPLATES", "appendix_groups", "appendix_html", "detail", "env"]
+__all__ = ["COLUMN_DETAILS", "TEMPLATES", "appendix_groups", "appendix_html", "column_words",
+           "detail", "env", "plain", "words"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -33,8 +35,24 @@ def env(lang: str) -> Any:
     return e
 
 
-def detail(v: Any, lang: str) -> str:
-    """A recorded detail for people: numbers by Babel, words and phrases translated."""
+#: Details whose values are column names (``dose: proactive_per_month``): said in words.
+COLUMN_DETAILS = frozenset({"by", "controls", "dose", "group", "groups", "compare_by",
+                            "unit", "respondent"})
+
+
+def detail(v: Any, lang: str, key: str | None = None) -> str:
+    """A recorded detail for people: numbers by Babel, words and phrases translated.
+
+    Lists read as words (``a, b and c``; empty: "none"); a column name as its
+    catalog label (``col_<name>``), and under a :data:`COLUMN_DETAILS` key an
+    id without one with spaces for underscores.
+    """
+    if key in COLUMN_DETAILS:
+        if isinstance(v, str) and not i18n.has(v) and (i18n.has(f"col_{v}")
+                                                      or _IDENT.fullmatch(v)):
+            return column_words(v, lang)
+        if isinstance(v, list | tuple):
+            return words([detail(x, lang, key) for x in v], lang)
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -49,12 +67,53 @@ def detail(v: Any, lang: str) -> str:
             1 if a >= 10 else (3 if a >= 0.001 else min(8, 1 - math.floor(math.log10(a)))))
         return i18n.format_number(v, lang, digits=digits, trim=True)
     if isinstance(v, list | tuple):
-        return "[" + "; ".join(detail(x, lang) for x in v) + "]"
+        if v and all(formats.is_number(x) for x in v):  # an interval, a grid: numbers
+            return "[" + "; ".join(detail(x, lang) for x in v) + "]"
+        return words([detail(x, lang) for x in v], lang)
     if isinstance(v, dict):
         return "; ".join(f"{i18n.phrase(str(k), lang)}: {detail(x, lang)}"
                          for k, x in v.items())
     s = str(v)
-    return i18n.t(s, lang) if i18n.has(s) else i18n.phrase(s, lang)
+    if i18n.has(s):
+        return i18n.t(s, lang)
+    return plain(i18n.phrase(s, lang), lang)
+
+
+#: A column or code id (``branch_id``, ``proactive_per_month``): shown in words.
+_IDENT = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+#: A Python list written into a recorded text (``controls ['branch_id']``, ``[]``).
+_PY_LIST = re.compile(r"\[((?:'[^'\]]*'(?:,\s*)?)*)\]")
+
+
+def words(items: list[str], lang: str) -> str:
+    """Items as a list in words (``a, b and c`` in the language); none as "none"."""
+    from babel.lists import format_list
+
+    items = [x for x in items if x]
+    if not items:
+        return i18n.t("none", lang)
+    return format_list(items, locale=i18n.LOCALES[lang])
+
+
+def column_words(name: str, lang: str) -> str:
+    """A column id in words: its ``col_<name>`` label, else the id with spaces."""
+    if i18n.has(f"col_{name}"):
+        return i18n.t(f"col_{name}", lang)
+    return name.replace("_", " ")
+
+
+def plain(text: str, lang: str) -> str:
+    """A recorded method text with Python lists and short references in words.
+
+    ``controls ['branch_id']`` -> ``controls: Branch``; ``per data, controls []``
+    -> ``controls: none``; ``ch. 5`` -> ``chapter 5``.
+    """
+    text = re.sub(r" per data(?=[,;)]|$)", "", text)
+    text = re.sub(r"\bcontrols (?=\[)", "controls: ", text)
+    text = _PY_LIST.sub(lambda m: words([column_words(x, lang) for x in
+                                        re.findall(r"'([^']*)'", m.group(1))], lang), text)
+    return re.sub(r"\bch\. (\d+)", lambda m: i18n.t("chapter", lang).format(n=m.group(1)),
+                  text)
 
 
 def _says_something(v: Any) -> bool:
@@ -75,12 +134,18 @@ def appendix_groups(methods: list[dict[str, Any]], lang: str) -> list[dict[str, 
         keys = list(dict.fromkeys(k for u in uses for k in u))
         common = [k for k in keys if all(k in u and u[k] == uses[0][k] for u in uses)]
         varying = [k for k in keys if k not in common]
+        variants: list[list[tuple[str, str]]] = []
+        for u in uses if len(uses) > 1 else []:
+            row = [(i18n.phrase(k, lang), detail(u[k], lang, k)) for k in varying if k in u]
+            if row not in variants:  # uses that read the same (p 0.2947 twice) once
+                variants.append(row)
+        shared = [(i18n.phrase(k, lang), detail(uses[0][k], lang, k)) for k in common]
+        if len(variants) == 1:  # the uses differ in nothing a reader sees
+            shared += variants.pop()
         out.append({
-            "step": i18n.phrase(step, lang), "method": i18n.phrase(method, lang),
-            "common": [(i18n.phrase(k, lang), detail(uses[0][k], lang)) for k in common],
-            "variants": [[(i18n.phrase(k, lang), detail(u[k], lang))
-                          for k in varying if k in u]
-                         for u in uses] if len(uses) > 1 else [],
+            "step": plain(i18n.phrase(step, lang), lang),
+            "method": plain(i18n.phrase(method, lang), lang),
+            "common": shared, "variants": variants,
         })
     return out
 

@@ -393,7 +393,12 @@ def _sentence(h: dict[str, Any], results: dict[str, Any], cat: Any, lang: str,
     kind = _kind(h, params)
     value, ci = _num(h, kind, lang, currency)
     n = _base(h.get("n"), lang, _base_unit(h))
-    t = lambda k, **kw: i18n.t(k, lang).format(**kw)  # noqa: E731
+    one = h.get("value") == 1 and not isinstance(h.get("value"), bool)
+
+    def t(k: str, **kw: Any) -> str:  # a count of one in the singular ("1 touchpoint has")
+        k = f"{k}_one" if one and i18n.has(f"{k}_one") else k
+        return i18n.t(k, lang).format(**kw)
+
     heads = {str(x.get("key", "")): x for x in results.get("headlines", [])}
     if _CARE.fullmatch(key):
         return _care_sentence(h, heads, params, lang, currency)
@@ -614,7 +619,7 @@ def build_brief(results: dict[str, Any] | None, *, notebook: str, nb: Any = None
     if nb is not None:
         brief.figures = figures_of(nb, values=values)
     brief.tables = [t for t in manager_tables(results, catalog=catalog, language=lang,
-                                              currency=currency) if t.brief]
+                                              currency=currency, params=params) if t.brief]
     brief.appendix = appendix
     return brief
 

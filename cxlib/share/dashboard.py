@@ -33,6 +33,7 @@ from cxlib.share import formats, privacy
 from cxlib.share.appendix import env
 from cxlib.share.brief import context_labels, dataset_facts, kpis, question_title, word
 from cxlib.share.results import SUFFIX
+from cxlib.share.tables import move_segment
 
 __all__ = ["build_index", "catalog_for", "facts_for", "job_context", "load_run",
            "personal_values_for", "previous_run"]
@@ -116,12 +117,7 @@ def _move_rows(job: dict[str, Any], res: dict[str, Any] | None, cat: Any, lang: 
     params = {**(job.get("parameters") or {}), **((res or {}).get("parameters") or {})}
     out = []
     for m in (res or {}).get("moves", []):
-        col = m.get("segment_column") or (params.get("filter_column")
-                                          if params.get("filter_value") else None)
-        seg = m.get("segment") if m.get("segment") not in (None, "") else (
-            params.get("filter_value") or None)
-        if m.get("segment") in (None, ""):
-            col = params.get("filter_column") if seg else None
+        col, seg, seg_text = move_segment(m, params, lang)
         key = (m.get("touchpoint_id"), col, seg, m.get("metric"), m.get("statistic"),
                m.get("direction"))
         prev, per = m.get("previous_period"), m.get("period")
@@ -131,12 +127,11 @@ def _move_rows(job: dict[str, Any], res: dict[str, Any] | None, cat: Any, lang: 
                 else str(m.get("touchpoint_id"))
         except Exception:
             name = str(m.get("touchpoint_id"))
-        col_label = i18n.t(f"col_{col}", lang) if col and i18n.has(f"col_{col}") else col
         direction = str(m.get("direction") or "")
         out.append({
             "key": key, "full_key": (*key, per, prev), "job": job["job_id"],
             "touchpoint": name,
-            "segment": f"{col_label}: {seg}" if seg else i18n.t("all_customers", lang),
+            "segment": seg_text,
             "period": f"{prev} → {per}" if prev and per else (
                 i18n.t("vs_rest", lang) if seg and not prev else str(per or "—")),
             "measure": " · ".join(word(x, lang) for x in (
@@ -204,8 +199,10 @@ def build_index(run_dir: str | os.PathLike[str], *, previous_run_dir: str | os.P
         jid = job["job_id"]
         res = results.get(jid)
         ctx = job_context(job, res, lang, cache)
-        tiles = kpis(res, catalog=cats[jid], language=lang) if job.get("status") == "ok" \
-            else []
+        # money in the job's currency, as its brief shows it (one formatter)
+        tiles = kpis(res, catalog=cats[jid], language=lang,
+                     currency=facts_for(params_of[jid], cache)["currency"]) \
+            if job.get("status") == "ok" else []
         g = groups.setdefault(ctx["notebook"], {"title": ctx["title"], "columns": [],
                                                 "rows": []})
         for k in tiles:
@@ -221,7 +218,8 @@ def build_index(run_dir: str | os.PathLike[str], *, previous_run_dir: str | os.P
                           "manager": outs.get("manager_html"), "pdf": pdf,
                           "analyst": outs.get("analyst_html")})
         moves += _move_rows(job, res, cats[jid], lang)
-    moves = _dedupe(moves)
+    moves = sorted(_dedupe(moves), key=lambda m: (m["touchpoint"], m["segment"],
+                                                  m["measure"], m["period"]))
     prev_dir = Path(previous_run_dir) if previous_run_dir else previous_run(run, manifest)
     previous = None
     if prev_dir is not None and (prev_dir / "manifest.json").exists():
@@ -261,8 +259,12 @@ def _compare(prev_dir: Path, manifest: dict[str, Any], results: dict[str, Any],
     for job in manifest.get("jobs", []):
         jid = job["job_id"]
         ctx = job_context(job, results.get(jid), lang, cache)
-        cur = kpis(results.get(jid), catalog=cats.get(jid), language=lang)
-        old = {k["key"]: k for k in kpis(pres.get(jid), catalog=cats.get(jid), language=lang)}
+        params = {**(job.get("parameters") or {}),
+                  **((results.get(jid) or {}).get("parameters") or {})}
+        money = facts_for(params, cache)["currency"]  # one currency for both runs
+        cur = kpis(results.get(jid), catalog=cats.get(jid), language=lang, currency=money)
+        old = {k["key"]: k for k in kpis(pres.get(jid), catalog=cats.get(jid), language=lang,
+                                         currency=money)}
         for k in cur:
             o = old.get(k["key"])
             if o is None or (o["value"], o["score"]) == (k["value"], k["score"]):

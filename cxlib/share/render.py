@@ -36,7 +36,7 @@ from cxlib.errors import ParameterError
 from cxlib.io import write_text_atomic
 from cxlib.nbparams import executed_parameters
 from cxlib.share import privacy
-from cxlib.share.appendix import appendix_html
+from cxlib.share.appendix import appendix_html, words
 from cxlib.share.brief import (
     brief_html,
     build_brief,
@@ -47,7 +47,7 @@ from cxlib.share.brief import (
 from cxlib.share.dashboard import build_index, personal_values_for
 from cxlib.share.results import results_path_for
 
-__all__ = ["build_index", "main", "personal_values_for", "render_notebook"]
+__all__ = ["build_index", "main", "personal_kinds", "personal_values_for", "render_notebook"]
 
 #: Output types kept in the analysts' view (others need JavaScript or are not for people).
 _KEEP_MIMES = ("text/html", "text/markdown", "text/latex", "image/png", "image/jpeg",
@@ -90,10 +90,31 @@ def _privacy_note(values: privacy.PersonalValues | None, dataset: str | None,
                   problem: str | None, lang: str) -> str:
     if values is None:
         return i18n.t("privacy_note_patterns", lang).format(reason=problem or "—")
-    cols = ", ".join(sorted(values.columns))
     name = Path(str(dataset)).name if dataset else "—"  # a folder's name, not its path
-    return i18n.t("privacy_note", lang).format(
-        n=i18n.format_number(len(values), lang, digits=0), dataset=name, columns=cols)
+    return i18n.t("privacy_note_kinds", lang).format(
+        n=i18n.format_number(len(values), lang, digits=0), dataset=name,
+        kinds=personal_kinds(values.columns, lang))
+
+
+#: What a personal column holds, by its name (``customers.email`` -> e-mails), in order.
+_PERSONAL_KINDS = (("pk_customer_ids", re.compile(r"customer_?id")),
+                   ("pk_emails", re.compile(r"e_?mail")),
+                   ("pk_phones", re.compile(r"phone|msisdn|mobile|gsm")),
+                   ("pk_addresses", re.compile(r"address|street")),
+                   ("pk_ids", re.compile(r"(^|_)(id|fin|tckn|passport|national_id)$")),
+                   ("pk_names", re.compile(r"name")))
+
+
+def personal_kinds(columns: Any, lang: str) -> str:
+    """The masked columns (``table.column`` ids) in words: "customer ids, names and e-mails"."""
+    found = []
+    for col in columns:
+        name = str(col).rsplit(".", 1)[-1].lower()
+        key = next((k for k, rx in _PERSONAL_KINDS if rx.search(name)), "pk_other")
+        found.append(key)
+    order = ("pk_customer_ids", "pk_ids", "pk_names", "pk_emails", "pk_phones", "pk_addresses",
+             "pk_other")
+    return words([i18n.t(k, lang) for k in order if k in found], lang)
 
 
 def _analyst_page(nb: Any, appendix: str) -> str:

@@ -25,7 +25,8 @@ from typing import Any
 from cxlib import i18n
 from cxlib.share import formats
 
-__all__ = ["SPECS", "Column", "Table", "flag_text", "manager_tables", "moves_table"]
+__all__ = ["SPECS", "Column", "Table", "flag_text", "manager_tables", "move_segment",
+           "moves_table"]
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,14 @@ def manager_table(key: str, records: list[dict[str, Any]], *, catalog: Any = Non
             kinds[i] = kinds[i] or kind
         rows.append(row)
         values.append(raw)
+    # a column with nothing in any row (no flag raised) says nothing: left out
+    keep = [i for i in range(len(cols)) if any(r[i] not in ("", formats.MISSING)
+                                               for r in rows)] if rows else []
+    if rows and len(keep) < len(cols):
+        cols = tuple(cols[i] for i in keep)
+        kinds = [kinds[i] for i in keep]
+        rows = [[r[i] for i in keep] for r in rows]
+        values = [[r[i] for i in keep] for r in values]
     title = i18n.t(spec.title, language) if i18n.has(spec.title) else i18n.phrase(
         spec.title.replace("_", " "), language)
     return Table(key=key, title=title, headers=[_header(c, language) for c in cols],
@@ -273,9 +282,35 @@ def manager_table(key: str, records: list[dict[str, Any]], *, catalog: Any = Non
                  kinds=kinds, brief=spec.brief, truncated=len(recs) - len(shown))
 
 
-def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: str = "en"
-                ) -> Table | None:
-    """The significant moves (touchpoint, segment, period, change, q) as a Table."""
+def move_segment(m: dict[str, Any], params: dict[str, Any] | None, lang: str
+                 ) -> tuple[str | None, Any, str]:
+    """A move's segment ``(column, value, words)``; a filtered job's own segment counts.
+
+    A move without a segment of its own was found among the job's customers: in
+    a job filtered to ``filter_column = filter_value`` that is that segment, not
+    all customers (brief and index say it the same way).
+    """
+    params = params or {}
+    seg, col = m.get("segment"), m.get("segment_column")
+    if seg in (None, ""):
+        seg = params.get("filter_value")
+        col = params.get("filter_column") if seg not in (None, "") else None
+    if seg in (None, ""):
+        return None, None, i18n.t("all_customers", lang)
+    if not col or col == "segment":
+        return col, seg, str(seg)
+    from cxlib.share.mask import is_personal_column, mask_value
+
+    label = i18n.t(f"col_{col}", lang) if i18n.has(f"col_{col}") else str(col)
+    return col, seg, f"{label}: {mask_value(seg) if is_personal_column(col) else seg}"
+
+
+def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: str = "en",
+                params: dict[str, Any] | None = None) -> Table | None:
+    """The significant moves (touchpoint, segment, measure, period, change, q) as a Table.
+
+    ``params``: the job's parameters; a move of a filtered job names the job's segment.
+    """
     if not moves:
         return None
     rows, values = [], []
@@ -287,8 +322,7 @@ def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: s
         if key in seen:
             continue
         seen.add(key)
-        seg = m.get("segment")
-        seg_text = str(seg) if seg not in (None, "") else i18n.t("all_customers", language)
+        _, seg, seg_text = move_segment(m, params, language)
         prev, per = m.get("previous_period"), m.get("period")
         period = f"{prev} → {per}" if prev and per else (
             f"{i18n.t('vs_rest', language)}" if seg not in (None, "") and not prev
@@ -297,27 +331,35 @@ def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: s
         delta = m.get("delta")
         change = formats.signed(0, delta, kind, language) if formats.is_number(delta) else ""
         arrow = {"up": "▲", "down": "▼"}.get(str(m.get("direction")), "")
-        rows.append([_name(catalog, m.get("touchpoint_id"), language), seg_text, period,
-                     f"{arrow} {change}".strip(), formats.value(m.get("q_value"), "pvalue",
-                                                                 language)])
-        values.append([m.get("touchpoint_id"), seg, per, delta, m.get("q_value")])
-    headers = [i18n.t(k, language) for k in ("col_touchpoint", "col_segment", "col_period",
-                                             "col_change", "col_q_value")]
+        measure = " · ".join(_word(x, language) for x in (m.get("metric"), m.get("statistic"))
+                             if x) or formats.MISSING
+        rows.append([_name(catalog, m.get("touchpoint_id"), language), seg_text, measure,
+                     period, f"{arrow} {change}".strip(),
+                     formats.value(m.get("q_value"), "pvalue", language)])
+        values.append([m.get("touchpoint_id"), seg, measure, per, delta, m.get("q_value")])
+    headers = [i18n.t(k, language) for k in ("col_touchpoint", "col_segment", "metric",
+                                             "col_period", "col_change", "col_q_value")]
     return Table(key="moves", title=i18n.t("tbl_moves", language), headers=headers, rows=rows,
-                 numeric=[False, False, False, True, True], values=values,
-                 kinds=["text", "text", "text", "score", "pvalue"])
+                 numeric=[False, False, False, False, True, True], values=values,
+                 kinds=["text", "text", "text", "text", "score", "pvalue"])
 
 
 def manager_tables(results: dict[str, Any], *, catalog: Any = None, language: str = "en",
-                   currency: str | None = None) -> list[Table]:
-    """Every recorded table of a results file (and its moves) as :class:`Table` objects."""
+                   currency: str | None = None, params: dict[str, Any] | None = None
+                   ) -> list[Table]:
+    """Every recorded table of a results file (and its moves) as :class:`Table` objects.
+
+    ``params``: the job's parameters (default: the results file's own).
+    """
     out = []
+    params = {**(params or {}), **(results.get("parameters") or {})}
     for key, recs in (results.get("tables") or {}).items():
         t = manager_table(key, recs or [], catalog=catalog, language=language,
-                          currency=currency, params=results.get("parameters") or {})
+                          currency=currency, params=params)
         if t is not None:
             out.append(t)
-    mv = moves_table(results.get("moves") or [], catalog=catalog, language=language)
+    mv = moves_table(results.get("moves") or [], catalog=catalog, language=language,
+                     params=params)
     if mv is not None:
         out.append(mv)
     return out

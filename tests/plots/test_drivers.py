@@ -137,3 +137,25 @@ def test_ipa_scatter_axes_labelled_points_and_both_intervals():
     xs = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_linestyle() == "--"]
     assert pytest.approx(ipa["performance_split"].iloc[0]) in xs
     matplotlib.pyplot.close("all")
+
+
+@pytest.mark.parametrize("language", ["en", "tr", "az"])
+def test_importance_axis_reads_as_percent_like_the_text(language):
+    import re
+
+    from tests.plots.texts import DECIMAL_POINT, figure_texts
+
+    # shares of R² of 0.139 etc.: the report says "13.9%" ("%13,9"), the axis must not read 0.14
+    res, mat = result_and_matrix([0.139, 0.05, 0.03, 0.02], [3.0, 3.5, 4.0, 2.0])
+    ax = importance_bars(res.tidy(), label=str.upper, language=language)
+    figure_texts(ax.figure)
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    pattern = r"^%\d+$" if language == "tr" else r"^\d+%$"
+    assert ticks and all(re.match(pattern, t) for t in ticks), ticks
+    ipa = drv.importance_performance(res, mat)
+    ax = ipa_scatter(ipa, label=str.upper, language=language)
+    texts = figure_texts(ax.figure)
+    assert all(re.match(pattern, t.get_text()) for t in ax.get_yticklabels() if t.get_text())
+    if language != "en":
+        assert not [t for t in texts if DECIMAL_POINT.search(t)], texts
+    matplotlib.pyplot.close("all")

@@ -74,3 +74,78 @@ def test_diverging_map_ends_stay_apart():
     ends = [to_hex(cmap(0.0)), to_hex(cmap(1.0))]
     assert worst_delta(ends) >= 30
     assert palette.diverging(False).endswith("_r")
+
+
+def _hue_family(hex_: str) -> str | None:
+    """'red', 'green' or None: the hue of a saturated colour (HSV; greys are None)."""
+    import colorsys
+
+    r, g, b = (int(hex_.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    h, s, v = colorsys.rgb_to_hsv(r, g, b)
+    if s < 0.35 or v < 0.25:
+        return None
+    deg = h * 360
+    if deg <= 20 or deg >= 335:
+        return "red"
+    if 75 <= deg <= 170:
+        return "green"
+    return None
+
+
+def _module_colours(source: str) -> list[str]:
+    """Hex literals and named red/green colours written in a module's source."""
+    import re
+
+    from matplotlib.colors import to_hex
+
+    hexes = re.findall(r"#[0-9a-fA-F]{6}\b", source)
+    names = "red|green|darkred|darkgreen|crimson|lime|forestgreen"
+    named = re.findall(rf"""["']((?:tab:)?(?:{names}))["']""", source)
+    return [h.upper() for h in hexes] + [to_hex(n).upper() for n in named]
+
+
+def _red_green_pairs(colours: list[str]) -> list[tuple[str, str]]:
+    reds = sorted({c for c in colours if _hue_family(c) == "red"})
+    greens = sorted({c for c in colours if _hue_family(c) == "green"})
+    return [(r, g) for r in reds for g in greens if worst_delta([r, g]) < MIN_DELTA_E]
+
+
+def test_the_red_green_scan_finds_the_old_profit_bars():
+    # the profit-per-customer bars before: red #c44e52 (loss) against green #55a868 (profit)
+    old = 'np.where(d["ci_high"] < 0, "#c44e52", np.where(d["ci_low"] > 0, "#55a868", "x"))'
+    assert _red_green_pairs(_module_colours(old)) == [("#C44E52", "#55A868")]
+    assert _red_green_pairs(_module_colours('color="red" ... color="green"'))
+    assert _hue_family("#0072B2") is None and _hue_family("#E69F00") is None  # blue, orange
+
+
+def test_no_plots_module_uses_a_red_green_pair():
+    from pathlib import Path
+
+    import cxlib.plots
+
+    folder = Path(cxlib.plots.__file__).parent
+    modules = sorted(folder.glob("*.py"))
+    assert len(modules) >= 7
+    bad = {p.name: pairs for p in modules
+           if (pairs := _red_green_pairs(_module_colours(p.read_text(encoding="utf-8"))))}
+    assert not bad, bad
+
+
+def test_profit_bars_are_blue_and_orange():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.colors import to_hex
+
+    from cxlib.plots import customers
+
+    d = pd.DataFrame({"segment": ["a", "b", "c"], "mean_profit": [-5.0, 1.0, 8.0],
+                      "ci_low": [-8.0, -2.0, 4.0], "ci_high": [-1.0, 3.0, 12.0]})
+    ax = customers.segment_profit_plot(d, language="tr")
+    colours = [to_hex(p.get_facecolor()).upper() for p in ax.patches]
+    assert colours == [palette.OKABE_ITO["orange"], palette.NEUTRAL.upper(),
+                       palette.OKABE_ITO["blue"]]
+    assert worst_delta(colours) >= MIN_DELTA_E
+    plt.close("all")

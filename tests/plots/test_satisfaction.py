@@ -107,3 +107,21 @@ def test_journey_chart_greys_low_base_and_reds_weakest():
     # x follows the catalog's journey order: advertising 0, website 1, store_checkout 2,
     # sales_staff 3; error-bar markers are grey for the low base, red for the weakest link
     assert colors[GREY] == [0.0] and colors["#d55e00"] == [2.0]
+
+
+@pytest.mark.parametrize("language", ["tr", "az"])
+def test_numbers_use_the_languages_decimal_comma(language):
+    from tests.plots.texts import DECIMAL_POINT, figure_texts
+
+    s = summary_rows(["website", "store_checkout"], segs=["a", "b"])
+    ax = segment_heatmap(s, by="seg", language=language)
+    texts = figure_texts(ax.figure)
+    assert "3,00" in texts and "3,10" in texts  # the cell annotations (3 + 0.1 k)
+    assert not [t for t in texts if DECIMAL_POINT.search(t)], texts
+    s = summary_rows(["pre_sale", "sale"], periods=["2025H1", "2025H2"])
+    for ax in (trend_lines(s, language=language),
+               journey_chart(summary_rows(["website", "store_checkout"]),
+                             load_catalog("retail"), language=language)):
+        texts = figure_texts(ax.figure)
+        assert any("," in t for t in texts)
+        assert not [t for t in texts if DECIMAL_POINT.search(t)], texts

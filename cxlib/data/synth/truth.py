@@ -157,6 +157,9 @@ def world_truth(world: World) -> dict[str, Any]:
     order = sorted(weights, key=lambda k: (-weights[k], k))
     return {
         "catalog": "retail",
+        # the currency of every amount in the world (orders, costs, margins): the
+        # briefs show money in it (a job's `currency` parameter overrides)
+        "currency": "AZN",
         "period": {"start": "2024-01-01", "end": "2025-12-31"},
         "touchpoint_means": means,
         "touchpoint_latent_means": {tp: float(world.mu[i]) for i, tp in enumerate(world.leaves)},
