@@ -31,7 +31,7 @@ from cxlib.share import formats
 from cxlib.share.tables import Table, flag_text, manager_tables
 
 __all__ = ["Brief", "brief_html", "build_brief", "context_labels", "dataset_facts",
-           "figures_of", "kpis", "notebook_status", "question_title", "word"]
+           "figures_of", "kpis", "notebook_status", "question_title", "segment_values", "word"]
 
 #: Highest score of each metric's scale ("2.89 of 5"); overall has no fixed top.
 SCALE_MAX = {"csat": 5, "ces": 7, "nps": 10}
@@ -356,7 +356,8 @@ def _profit_sentence(h: dict[str, Any], heads: dict[str, dict[str, Any]],
 
         def names(k: str) -> str:
             v = (heads.get(k) or {}).get("value")
-            return i18n.t("none", lang) if v in (None, "", "none") else str(v)
+            return (i18n.t("none", lang) if v in (None, "", "none")
+                    else segment_values(v, params, lang))
 
         return _tidy(t("s_segments", target=names("segments_target"),
                        win_back=names("segments_win_back"),
@@ -493,6 +494,20 @@ def _capital(s: str, lang: str) -> str:
     return i18n.upper(s[:1], lang) + s[1:]
 
 
+def segment_values(value: Any, params: dict[str, Any], language: str) -> str:
+    """Segment names of a notebook-05 headline ("trade, regular") in ``language``.
+
+    Each name is looked up as ``v_<compare_by>_<name>`` in the message catalog (the
+    figures use the same keys), else shown as it is; "none" is translated.
+    """
+    column = str(params.get("compare_by") or "segment")
+    items = [x.strip() for x in str(value).split(",") if x.strip()]
+    if not items or items == ["none"]:
+        return i18n.t("none", language)
+    return ", ".join(i18n.t(f"v_{column}_{x}", language) if i18n.has(f"v_{column}_{x}")
+                     else x for x in items)
+
+
 def kpis(results: dict[str, Any] | None, *, catalog: Any = None, language: str = "en",
          currency: str | None = None) -> list[dict[str, Any]]:
     """The KPI tiles of a job: label, value, interval, base, flag (brief and index)."""
@@ -515,6 +530,8 @@ def kpis(results: dict[str, Any] | None, *, catalog: Any = None, language: str =
             sub = est if str(h.get("value")) not in ("none", "n/a") else ""
             if not sub:
                 ci = ""
+        elif key.startswith("segments_") and isinstance(h.get("value"), str):
+            value, ci, sub = segment_values(h["value"], params, language), "", ""
         elif isinstance(h.get("value"), str):
             value, ci, sub = _name(catalog, h["value"], language), "", ""
         else:

@@ -68,8 +68,9 @@ def test_profit_findings_count_customers_and_orders(real_run):
     assert f"{formats.value(ss['n'], 'count', 'az')} sifariş" in joined
     cut = heads["cutoff_customer_days"]
     assert formats.value(cut["value"], "count", "az") in joined and "Saat 12:00" in joined
-    names = heads["segments_target"]["value"]
-    assert f"Hədəflənəcək seqmentlər: {names if names != 'none' else 'yoxdur'}" in joined
+    names = brief.segment_values(heads["segments_target"]["value"],
+                                 res["parameters"], "az")  # "trade" -> "ticari"
+    assert f"Hədəflənəcək seqmentlər: {names}" in joined
 
 
 @pytest.mark.parametrize(("key", "needs"), [
@@ -121,3 +122,14 @@ def test_a_threshold_without_a_turn_says_why(flag, value, words):
     assert b.tiles[0]["label"] == "Narahatlıq həddi: mass"
     assert b.tiles[0]["flag"] == tables.flag_text(flag, "az") != flag
     assert not i18n.untranslated()
+
+
+def test_segment_names_in_notebook_05_findings_follow_the_language():
+    """Segment values of the 05 headlines use the same catalog keys as its figures."""
+    from cxlib.share.brief import segment_values
+
+    params = {"compare_by": "customer_type"}
+    assert segment_values("trade", params, "tr") == "ticari"
+    assert segment_values("bargain, trade", params, "az") == "endirim ovçusu, ticari"
+    assert segment_values("none", params, "tr") == "yok"
+    assert segment_values("unknown_x", params, "tr") == "unknown_x"
