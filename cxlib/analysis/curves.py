@@ -371,13 +371,7 @@ class CurveFit:
         if len(P) > 200:  # many patterns: one resample at a time keeps memory small
             return np.stack([self.curve(grid, c, w) for c, w in zip(coefs, W, strict=True)])
         cw = np.stack([np.bincount(pattern, weights=w, minlength=len(P)) for w in W])
-        c = coefs[:, :1] + coefs[:, 1 + k:] @ P.T
-        tot = cw.sum(1)
-        if self.family == "gaussian":
-            return f + ((cw * c).sum(1) / tot)[:, None]
-        if self.family == "poisson":
-            return np.exp(f) * ((cw * np.exp(c)).sum(1) / tot)[:, None]
-        return np.einsum("bgp,bp->bg", expit(f[:, :, None] + c[:, None, :]), cw) / tot[:, None]
+        return self._average_over_patterns(f, coefs, cw, P)
 
     def compact(self) -> None:
         """Compute the distinct rows and control patterns, then drop the full design
@@ -403,6 +397,14 @@ class CurveFit:
         k = self.n_spline
         f = coefs[:, 1:1 + k] @ self.basis.at_grid(grid).T
         cw = np.stack([np.bincount(pu, weights=w, minlength=len(P)) for w in weights_u])
+        return self._average_over_patterns(f, coefs, cw, P)
+
+    def _average_over_patterns(self, f: np.ndarray, coefs: np.ndarray, cw: np.ndarray,
+                               P: np.ndarray) -> np.ndarray:
+        """Standardised curves (B, grid): the spline part ``f`` plus each control
+        pattern's linear predictor, averaged over patterns with weights ``cw`` (B, patterns)
+        on the response scale of the family."""
+        k = self.n_spline
         c = coefs[:, :1] + coefs[:, 1 + k:] @ P.T
         tot = cw.sum(1)
         if self.family == "gaussian":
