@@ -12,13 +12,8 @@ A notebook does::
     res.table("weakest_links", df) # any small tidy table
     res.save(results_path)         # "" -> default path under reports/
 
-cxlib functions that compute a statistic call :func:`note_method` so that the
-methods appendix of a report is generated from what was actually run.
-Recording is per kernel (a notebook run by papermill has its own) and per
-cell: when a Jupyter cell runs again, what it recorded before is forgotten
-(the cell is known by the id JupyterLab sends, else by its source), so
-re-running cells interactively does not pile up stale entries; identical
-entries are listed once. :func:`clear_methods` forgets everything.
+The ``methods`` of a results file are what cxlib functions recorded with
+:func:`cxlib.methods.note_method` (per kernel and per cell; see that module).
 
 File format (JSON, ``schema = "cx-results/1"``)::
 
