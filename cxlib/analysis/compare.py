@@ -61,7 +61,8 @@ if TYPE_CHECKING:
     import duckdb
 
 __all__ = ["WEAKEST_COLUMNS", "Moves", "adjust_fdr", "compare_periods", "compare_segments",
-           "holm", "report_moves", "significant_moves", "test_two_groups", "weakest_links"]
+           "holm", "record_results", "report_moves", "significant_moves", "test_two_groups",
+           "weakest_links"]
 
 TESTS = {"mean": "Welch t", "top2": "two-proportion z", "bottom": "two-proportion z",
          "nps": "NPS difference z (combined variance)"}
@@ -608,3 +609,29 @@ def weakest_links(
                 n_paired_median=float(out.loc[tested, "n_paired"].median())
                 if tested.any() else None)
     return out
+
+
+def record_results(out: Any, *, chain: pd.DataFrame, nps: Any, moves: Moves, metric: str,
+                   name: Any) -> None:
+    """Write notebook 01's headline figures and tables into a results file.
+
+    ``out`` is a :class:`cxlib.share.results.Results`. Headlines: one
+    ``weakest_<stage>`` per row of ``chain`` (:func:`weakest_links`: verdict,
+    candidate, interval, base, Holm p), ``nps`` (a row of
+    ``satisfaction.summarize(statistics=["nps"])``, or None), and
+    ``significant_moves`` (their count; the moves themselves via ``out.moves``).
+    Table: ``weakest_links``. ``name(id)`` gives a stage's name for the labels.
+    """
+    for r in chain.itertuples():
+        out.headline(f"weakest_{r.stage}", r.verdict,
+                     label=f"Weakest link: {name(r.stage)}", touchpoint_id=r.weakest,
+                     candidate=r.candidate, status=r.status, estimate=r.candidate_mean,
+                     ci=(r.candidate_low, r.candidate_high),
+                     n=None if pd.isna(r.n) else int(r.n), p_holm=r.p_holm, metric=metric)
+    if nps is not None:
+        out.headline("nps", nps.estimate, label="NPS", ci=(nps.ci_low, nps.ci_high),
+                     n=int(nps.n), unit="points", flag="low_base" if nps.low_base else None)
+    if len(moves.significant):
+        out.moves(moves.significant)
+    out.headline("significant_moves", len(moves.significant), label="Significant moves")
+    out.table("weakest_links", chain)

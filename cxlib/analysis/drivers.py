@@ -109,6 +109,7 @@ __all__ = [
     "importance_performance",
     "lmg",
     "margin_per_point",
+    "record_results",
     "relative_weights",
     "resolve_drivers",
     "select_drivers",
@@ -608,3 +609,31 @@ def driver_analysis(
                               "seed": seed, "metric": mat.attrs.get("metric", "csat")})
 
 
+def record_results(out: Any, res: Any, *, ipa: pd.DataFrame, money: pd.DataFrame | None,
+                   n_drivers: int, name: Any) -> None:
+    """Write notebook 02's headline figures and tables into a results file.
+
+    ``out`` is a :class:`cxlib.share.results.Results`; ``res`` the result of
+    :func:`driver_analysis`. Headlines: ``r2`` (with interval, base, dropped
+    respondents, missing-data policy), ``driver_1..3`` (importance as a share of R²
+    with its interval), ``fix_first`` (names of the IPA "fix first" quadrant) and,
+    with ``money`` (:func:`margin_per_point`), ``margin_per_point`` of its first row.
+    Tables: importance, importance_performance, margin_per_point.
+    ``name(id)`` gives a touchpoint's name for the labels.
+    """
+    out.headline("r2", res.r2, label="R² explained by the touchpoints", ci=res.r2_ci, n=res.n,
+                 n_dropped=res.n_dropped, policy=res.policy, n_drivers=n_drivers,
+                 n_pairwise_min=res.diagnostics["n_pairwise_min"])
+    for r in res.tidy().head(3).itertuples():
+        out.headline(f"driver_{r.rank}", r.importance, label=f"Driver {r.rank}: {name(r.driver)}",
+                     ci=(r.ci_low, r.ci_high), n=r.n, unit="share of R²", touchpoint_id=r.driver)
+    fix_first = ipa.loc[ipa["quadrant"] == "fix first", "driver"].tolist()
+    out.headline("fix_first", ", ".join(name(d) for d in fix_first) or "none", label="Fix first")
+    out.table("importance", res.tidy())
+    out.table("importance_performance", ipa)
+    if money is not None:
+        m = money.iloc[0]
+        out.headline("margin_per_point", m.margin_per_point, ci=(m.ci_low, m.ci_high), n=m.n,
+                     label=f"Margin per point at {name(m.driver)}", unit="per customer",
+                     touchpoint_id=m.driver)
+        out.table("margin_per_point", money)
