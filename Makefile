@@ -27,6 +27,7 @@ $(SAMPLE): $(STAMP) $(wildcard cxlib/data/synth*.py cxlib/data/synth/*.py) data/
 	$(BIN)/cx synth --size small --seed 1 --out data/sample
 
 report: $(SAMPLE)
+	$(BIN)/python -m compileall -q cxlib  # every worker and kernel would compile it again
 	$(BIN)/cx run batches/default.yml
 
 test: $(SAMPLE) test-deps
@@ -40,6 +41,7 @@ lab: $(SAMPLE)
 	$(BIN)/jupyter lab notebooks/
 
 bench: $(SAMPLE)
+	$(BIN)/python -m compileall -q cxlib  # byte-code on disk even with PYTHONDONTWRITEBYTECODE
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)

@@ -29,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from cxlib.errors import CxError
+from cxlib.io import yaml_loader
 
 __all__ = ["LANGUAGES", "format_date", "format_number", "format_percent", "format_signed",
            "has", "lower", "phrase", "reset_untranslated", "t", "title", "untranslated", "upper"]
@@ -47,7 +48,7 @@ def _check(lang: str) -> str:
 @lru_cache(maxsize=1)
 def _messages() -> dict[str, dict[str, str]]:
     path = Path(__file__).parent / "locales" / "messages.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
 
 
 #: (kind, text, language) looked up without a translation since the last
@@ -85,7 +86,7 @@ def has(key: str) -> bool:
 @lru_cache(maxsize=1)
 def _phrases() -> dict[str, dict[str, str]]:
     path = Path(__file__).parent / "locales" / "phrases.yml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader()) or {}
     return {str(k).casefold(): v for k, v in raw.items()}
 
 

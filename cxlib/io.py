@@ -34,9 +34,12 @@ __all__ = [
     "write_bytes_atomic",
     "write_json_atomic",
     "write_text_atomic",
+    "yaml_loader",
 ]
 
 _BLOCK = 1 << 20
+#: Deepest nesting of lists and mappings :func:`read_yaml` accepts.
+MAX_YAML_DEPTH = 100
 
 
 def guard_write(path: str | os.PathLike[str]) -> Path:
@@ -178,28 +181,44 @@ def read_yaml(path: str | os.PathLike[str], *, what: str = "YAML file",
         raise DataError(f"{what} is not UTF-8 text (byte {exc.start}); save it as UTF-8",
                         path=p, rule="UTF-8") from None
 
-    class _NoAliases(yaml.SafeLoader):
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                mark = self.peek_event().start_mark
-                raise yaml.YAMLError(f"line {mark.line + 1}: aliases (*name) are not allowed")
-            event = self.peek_event()
+    loader = yaml_loader()
+    try:
+        depth = 0
+        # one pass over the parser's events (libyaml when installed) before anything
+        # is built: refuses aliases and anchors, and nesting deeper than any of our
+        # files needs (deep nesting would exhaust the composer's stack)
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.YAMLError(f"line {event.start_mark.line + 1}: aliases (*name) "
+                                     "are not allowed")
             anchor = getattr(event, "anchor", None)
             if anchor is not None:
                 raise yaml.YAMLError(f"line {event.start_mark.line + 1}: anchors (&{anchor}) "
                                      "are not allowed")
-            return super().compose_node(parent, index)
-
-    try:
-        return yaml.load(text, Loader=_NoAliases)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise RecursionError
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise DataError(f"{what} is not valid YAML: {exc}. Write each value out in full "
                         "(no anchors or aliases) and check the indentation.", path=p,
                         rule="YAML without aliases") from None
-    except RecursionError:  # [[[[...]]]] thousands deep: the parser recurses per level
-        raise DataError(f"{what} nests lists or mappings too deeply to read; a batch file, "
-                        "mapping or catalog needs only a few levels", path=p,
-                        rule="nesting depth") from None
+    except RecursionError:  # [[[[...]]]] thousands deep
+        raise DataError(f"{what} nests lists or mappings too deeply to read (more than "
+                        f"{MAX_YAML_DEPTH} levels); a batch file, mapping or catalog needs "
+                        "only a few levels", path=p, rule="nesting depth") from None
+
+
+def yaml_loader() -> Any:
+    """The safe YAML loader: libyaml's ``CSafeLoader`` when PyYAML was built with it
+    (about 10x faster: the message catalog took 0.24 s to read in every worker),
+    else the pure-Python ``SafeLoader``; both build only plain types."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def jsonable(v: Any) -> Any:

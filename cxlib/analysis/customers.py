@@ -6,7 +6,11 @@ returns a :class:`Profile`: tidy tables (orders, open orders, payments,
 contacts and complaints, survey answers) and a headline summary (what they buy,
 last purchase, how they pay and whether late, overdue amount, churn
 probability, expected value, specialist), plus a one-page HTML card
-(:meth:`Profile.card_html`, jinja2 with autoescaping).
+(:meth:`Profile.card_html`, jinja2 with autoescaping) in the notebook's
+language: labels from the message catalog (``card_*``), category words
+(``v_<column>_<value>``), numbers, percents and dates by the language's locale
+(:mod:`cxlib.i18n`), so a Turkish card reads 2.018,50 where an English one reads
+2,018.50. Customer text (names, comments) is only ever escaped, never markup.
 
 The card is personal data for internal use: it is never part of a shared
 manager report (the masking of :mod:`cxlib.share` replaces the dataset's
@@ -21,35 +25,62 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlib import i18n
 from cxlib.analysis import clv
 from cxlib.errors import ParameterError
 
 __all__ = ["CARD_TEMPLATE", "Profile", "customer_360", "record_results"]
 
 CARD_TEMPLATE = """\
-<div class="cx-card" data-cx-personal="customer-card">
+<div class="cx-card" data-cx-personal="customer-card" lang="{{ lang }}">
 <h3>{{ s.name or s.customer_id }} <small>{{ s.customer_id }}</small></h3>
-<p>{{ s.segment }}{% if s.customer_type %} · {{ s.customer_type }}{% endif %} · {{ s.region }}
- · specialist {{ s.specialist_id or "none" }}</p>
+<p>{{ v.segment }}{% if v.customer_type %} · {{ v.customer_type }}{% endif %} · {{ s.region }}
+ · {{ L.specialist }} {{ s.specialist_id or L.none }}</p>
 <table>
-<tr><th>orders</th><td>{{ s.n_orders }} ({{ "%.2f"|format(s.revenue) }} revenue)</td></tr>
-<tr><th>last purchase</th><td>{{ s.last_purchase or "never" }}
- {% if s.last_channel %}({{ s.last_channel }}){% endif %}</td></tr>
-<tr><th>open orders</th><td>{{ s.open_orders }}</td></tr>
-<tr><th>pays by</th><td>{{ s.payment_method or "n/a" }}; late {{ s.late_payments }} of
- {{ s.n_payments }}; overdue {{ "%.2f"|format(s.overdue_amount) }}</td></tr>
-<tr><th>complaints</th><td>{{ s.complaints }} of {{ s.n_contacts }} contacts</td></tr>
-<tr><th>survey answers</th><td>{{ s.n_answers }}{% if s.last_comment %}: "{{ s.last_comment }}"
+<tr><th>{{ L.orders }}</th><td>{{ v.n_orders }} ({{ v.revenue }})</td></tr>
+<tr><th>{{ L.last_purchase }}</th><td>{{ v.last_purchase or L.never }}
+ {% if v.last_channel %}({{ v.last_channel }}){% endif %}</td></tr>
+<tr><th>{{ L.open_orders }}</th><td>{{ v.open_orders }}</td></tr>
+<tr><th>{{ L.pays_by }}</th><td>{{ v.payment_method or L.na }}; {{ v.late }}</td></tr>
+<tr><th>{{ L.complaints }}</th><td>{{ v.complaints }}</td></tr>
+<tr><th>{{ L.answers }}</th><td>{{ v.n_answers }}{% if s.last_comment %}: "{{ s.last_comment }}"
 {% endif %}</td></tr>
-<tr><th>churn risk</th><td>{{ "%.0f"|format(100 * s.churn_probability) }}%</td></tr>
-<tr><th>expected value</th><td>{{ "%.2f"|format(s.expected_value) }}
- ({{ s.horizon_weeks|int }} weeks)</td></tr>
+<tr><th>{{ L.churn_risk }}</th><td>{{ v.churn }}</td></tr>
+<tr><th>{{ L.expected_value }}</th><td>{{ v.expected_value }} ({{ v.horizon }})</td></tr>
 </table>
-{% if recent %}<table><tr><th>date</th><th>what</th><th>detail</th></tr>
+{% if recent %}<table><tr><th>{{ L.date }}</th><th>{{ L.what }}</th><th>{{ L.detail }}</th></tr>
 {% for r in recent %}<tr><td>{{ r.date }}</td><td>{{ r.kind }}</td><td>{{ r.detail }}</td></tr>
 {% endfor %}</table>{% endif %}
 </div>
 """
+
+#: The card's fixed labels: ``card_<name>`` in ``cxlib/locales/messages.yml``.
+_LABELS = ("specialist", "orders", "last_purchase", "open_orders", "pays_by", "complaints",
+           "answers", "churn_risk", "expected_value", "date", "what", "detail", "never")
+
+
+def _word(column: str, value: Any, language: str) -> str:
+    """A category value in words (``v_<column>_<value>``), else as it is in the data."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    key = f"v_{column}_{value}"
+    return i18n.t(key, language) if i18n.has(key) else str(value)
+
+
+def _count(x: Any, language: str) -> str:
+    return i18n.format_number(int(x), language, digits=0)
+
+
+def _amount(x: Any, language: str, digits: int = 2) -> str:
+    """Money and other amounts with the language's marks; NaN is "n/a"."""
+    x = float(x)
+    return i18n.t("n/a", language) if np.isnan(x) else i18n.format_number(x, language,
+                                                                           digits=digits)
+
+
+def _date(x: Any, language: str) -> str:
+    return "" if x is None or pd.isna(x) else i18n.format_date(str(pd.Timestamp(x).date()),
+                                                               language)
 
 
 @dataclass
@@ -64,32 +95,51 @@ class Profile:
     tables : dict of DataFrame
         ``customer, orders, open_orders, payments, contacts, complaints,
         responses``.
+    language : str
+        ``en``, ``tr`` or ``az``: the card's labels, words and number marks
+        (the summary and tables stay data).
     """
 
     customer_id: str
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    language: str = "en"
 
-    def timeline(self, n: int = 10) -> pd.DataFrame:
-        """The ``n`` latest events: ``date, kind, detail`` (orders, contacts, answers)."""
+    def __post_init__(self) -> None:
+        _check_language(self.language)
+
+    def timeline(self, n: int = 10, language: str | None = None) -> pd.DataFrame:
+        """The ``n`` latest events: ``date, kind, detail`` (orders, contacts, answers).
+
+        ``kind`` and ``detail`` are words of ``language`` (default: the profile's)
+        with its number marks (a Turkish order of 2018.5 reads ``2.018,50``).
+        """
+        lang = _check_language(self.language if language is None else language)
+
+        def words(column: str, values: pd.Series) -> pd.Series:
+            return values.map(lambda v: _word(column, v, lang))
+
         parts = []
         o = self.tables.get("orders")
         if o is not None and len(o):
-            parts.append(pd.DataFrame({"date": o["date"], "kind": "order", "detail": (
-                o.get("status", pd.Series("", index=o.index)).astype(str) + " "
-                + o["revenue"].map("{:.2f}".format))}))
+            status = o.get("status", pd.Series("", index=o.index))
+            parts.append(pd.DataFrame({"date": o["date"], "kind": i18n.t("card_kind_order", lang),
+                                       "detail": words("status", status) + " "
+                                       + o["revenue"].map(lambda x: _amount(x, lang))}))
         k = self.tables.get("contacts")
         if k is not None and len(k):
             what = np.where(k.get("complaint", pd.Series(False, index=k.index)).fillna(False)
-                            .astype(bool), "complaint", "contact")
+                            .astype(bool), i18n.t("card_kind_complaint", lang),
+                            i18n.t("card_kind_contact", lang))
             parts.append(pd.DataFrame({"date": k["date"], "kind": what,
-                                       "detail": k["channel"].astype(str) + " "
-                                       + k["direction"].astype(str)}))
+                                       "detail": words("channel", k["channel"]) + " "
+                                       + words("direction", k["direction"])}))
         r = self.tables.get("responses")
         if r is not None and len(r):
-            parts.append(pd.DataFrame({"date": r["date"], "kind": "answer", "detail": (
+            parts.append(pd.DataFrame({"date": r["date"], "kind": i18n.t("card_kind_answer", lang),
+                                       "detail": (
                 r["touchpoint_id"].astype(str) + " " + r["metric"].astype(str) + " = "
-                + r["score"].map("{:g}".format))}))
+                + r["score"].map(lambda x: i18n.format_number(x, lang, digits=2, trim=True)))}))
         if not parts:
             return pd.DataFrame(columns=["date", "kind", "detail"])
         df = pd.concat(parts, ignore_index=True)
@@ -97,19 +147,60 @@ class Profile:
         return df.sort_values("date", ascending=False, kind="stable").head(n).reset_index(
             drop=True)
 
-    def card_html(self) -> str:
-        """The one-page card (HTML; every value escaped)."""
+    def card_html(self, language: str | None = None) -> str:
+        """The one-page card (HTML; every value escaped), in ``language`` (default: the
+        profile's): labels from the message catalog, numbers and dates by its locale."""
         import jinja2
 
+        lang = _check_language(self.language if language is None else language)
         env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-        recent = self.timeline().to_dict("records")
-        return env.from_string(CARD_TEMPLATE).render(s=_Attr(self.summary), recent=recent)
+        recent = self.timeline(language=lang).to_dict("records")
+        for row in recent:
+            row["date"] = _date(row["date"], lang)
+        labels = {k: i18n.t(f"card_{k}", lang) for k in _LABELS}
+        labels |= {"none": i18n.t("none", lang), "na": i18n.t("n/a", lang)}
+        return env.from_string(CARD_TEMPLATE).render(
+            s=_Attr(self.summary), v=_Attr(_card_values(self.summary, lang)),
+            L=_Attr(labels), recent=recent, lang=lang)
 
     def _repr_html_(self) -> str:
         return self.card_html()
 
     def __repr__(self) -> str:  # short: the tables stay out of text outputs
         return f"Profile({self.customer_id!r}: {self.summary.get('n_orders')} orders)"
+
+
+def _check_language(language: str) -> str:
+    if language not in i18n.LANGUAGES:
+        raise ParameterError([f"language={language!r}: use one of {', '.join(i18n.LANGUAGES)}"])
+    return language
+
+
+def _card_values(s: dict[str, Any], lang: str) -> dict[str, str]:
+    """The summary's facts as the card shows them in ``lang`` (words, marks, dates)."""
+    churn = float(s.get("churn_probability", np.nan))
+    return {
+        "segment": _word("segment", s.get("segment"), lang),
+        "customer_type": _word("customer_type", s.get("customer_type"), lang),
+        "n_orders": _count(s.get("n_orders", 0), lang),
+        "revenue": i18n.t("card_revenue", lang).format(
+            amount=_amount(s.get("revenue", 0.0), lang)),
+        "last_purchase": _date(s.get("last_purchase"), lang),
+        "last_channel": _word("channel", s.get("last_channel"), lang),
+        "open_orders": _count(s.get("open_orders", 0), lang),
+        "payment_method": _word("method", s.get("payment_method"), lang),
+        "late": i18n.t("card_late", lang).format(
+            late=_count(s.get("late_payments", 0), lang), n=_count(s.get("n_payments", 0), lang),
+            amount=_amount(s.get("overdue_amount", 0.0), lang)),
+        "complaints": i18n.t("card_complaints_of", lang).format(
+            complaints=_count(s.get("complaints", 0), lang),
+            n=_count(s.get("n_contacts", 0), lang)),
+        "n_answers": _count(s.get("n_answers", 0), lang),
+        "churn": i18n.t("n/a", lang) if np.isnan(churn) else i18n.format_percent(churn, lang),
+        "expected_value": _amount(s.get("expected_value", np.nan), lang),
+        "horizon": i18n.t("card_weeks", lang).format(
+            n=i18n.format_number(float(s.get("horizon_weeks", 0)), lang, digits=1, trim=True)),
+    }
 
 
 class _Attr(dict):
@@ -125,8 +216,8 @@ def _ts(x: Any) -> str | None:
 
 def customer_360(world: Any, customer_id: str, *, store: Any = None,
                  bgnbd: clv.Fit | None = None, gamma_gamma: clv.Fit | None = None,
-                 horizon_weeks: float = 52.0, as_of: str | pd.Timestamp | None = None
-                 ) -> Profile:
+                 horizon_weeks: float = 52.0, as_of: str | pd.Timestamp | None = None,
+                 language: str = "en") -> Profile:
     """The whole customer: tables and headline facts for the card.
 
     Parameters
@@ -145,6 +236,9 @@ def customer_360(world: Any, customer_id: str, *, store: Any = None,
         ``horizon_weeks``; without them those two are NaN.
     as_of
         The date payments are overdue against (default: the last order date).
+    language
+        ``en``, ``tr`` or ``az``: the card's labels, words, numbers and dates
+        (:meth:`Profile.card_html`); the summary and tables are data either way.
 
     Returns
     -------
@@ -159,6 +253,7 @@ def customer_360(world: Any, customer_id: str, *, store: Any = None,
 
     if horizon_weeks <= 0:
         raise ParameterError([f"horizon_weeks={horizon_weeks}: must be > 0"])
+    _check_language(language)
     store = store if store is not None else ProfileStore.open(world)
     t = store.lookup(customer_id)
     cust = t["customers"].iloc[0]
@@ -207,7 +302,8 @@ def customer_360(world: Any, customer_id: str, *, store: Any = None,
     tables = {"customer": t["customers"], "orders": orders, "open_orders": open_orders,
               "payments": pays, "contacts": contacts, "complaints": complaints,
               "responses": resp}
-    return Profile(customer_id=summary["customer_id"], summary=summary, tables=tables)
+    return Profile(customer_id=summary["customer_id"], summary=summary, tables=tables,
+                   language=language)
 
 
 def record_results(out: Any, *, profit: pd.DataFrame, by_segment: pd.DataFrame,

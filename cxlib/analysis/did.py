@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlib import i18n
 from cxlib.analysis.stats import effect_row, wald_pretrend  # shared formulas, re-exported
 from cxlib.errors import DataError, EstimationError, ParameterError
 from cxlib.methods import note_method
@@ -64,6 +65,7 @@ __all__ = [
     "effect_row",
     "estimate",
     "event_study",
+    "gaps_note",
     "pretrend",
     "staggered_input",
     "sun_abraham",
@@ -115,12 +117,24 @@ class DidResult:
         t = self.tidy()
         return float(t.loc[t["term"] == "att", "std_error"].iloc[0])
 
-    def summary(self) -> str:
-        head = (f"{self.estimator}: {self.n_units} units, {self.n_obs} observations, "
-                f"{100 * (1 - self.alpha):.4g}% intervals")
-        diag = "; ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+    def summary(self, language: str = "en") -> str:
+        """The estimator, its sizes, diagnostics and table: English words, numbers with
+        ``language``'s marks (en, tr, az: a Turkish 2.018,5 is never printed 2,018.5)."""
+        def num(x: float, digits: int) -> str:
+            return str(x) if not np.isfinite(x) else i18n.format_number(
+                x + 0.0, language, digits=digits)
+
+        def short(v: float) -> str:  # about 4 significant digits, like :.4g
+            a = abs(v)
+            digits = 0 if a >= 1000 or a == 0 else min(8, 3 - int(np.floor(np.log10(a))))
+            return (i18n.format_number(v, language, digits=digits, trim=True)
+                    if np.isfinite(v) else str(v))
+
+        head = (f"{self.estimator}: {num(self.n_units, 0)} units, {num(self.n_obs, 0)} "
+                f"observations, {short(100 * (1 - self.alpha))}% intervals")
+        diag = "; ".join(f"{k} = {short(v)}" if isinstance(v, float) else f"{k} = {v}"
                          for k, v in self.diagnostics.items())
-        body = self.tidy().to_string(index=False, float_format=lambda x: f"{x:.4f}")
+        body = self.tidy().to_string(index=False, float_format=lambda x: num(x, 4))
         return "\n".join([head, diag, body]) if diag else "\n".join([head, body])
 
     def __repr__(self) -> str:
@@ -455,21 +469,22 @@ def callaway_santanna(
                         column=unit, rule="unique (unit, time)", rows=d[dup])
     balanced, dropped = _balance(d, outcome=outcome, unit=unit, time=time)
     notes: list[str] = []
+    gaps: dict[str, Any] = {}
     if dropped:
         n_all = d[unit].nunique()
-        gaps = (f"{outcome!r} is missing in {int(d[outcome].isna().sum())} unit-periods "
-                f"({len(dropped)} of {n_all} units have gaps, first: {dropped[:5]})")
+        gaps = {"outcome": outcome, "n_missing": int(d[outcome].isna().sum()),
+                "n_units_with_gaps": len(dropped), "n_units": int(n_all),
+                "first": list(dropped[:5]), "handling": None}
         if unbalanced == "error":
-            raise EstimationError(f"callaway_santanna: {gaps}; use unbalanced='drop_units' "
-                                  "or 'available'")
+            raise EstimationError(f"callaway_santanna: {gaps_note(gaps)}; use "
+                                  "unbalanced='drop_units' or 'available'")
         if unbalanced == "auto":
             kept_never = int((balanced.groupby(unit)[group].first() == 0).sum())
             ok = len(dropped) <= 0.2 * n_all and (kept_never >= 2
                                                    or control_group != "never_treated")
             unbalanced = "drop_units" if ok else "available"
-        notes.append(f"{gaps}: " + ("dropped those units (balanced-panel estimator)"
-                                    if unbalanced == "drop_units" else
-                                    "used every observed cell (unbalanced-panel estimator)"))
+        gaps["handling"] = "drop_units" if unbalanced == "drop_units" else "available"
+        notes.append(gaps_note(gaps))
     elif unbalanced == "auto":
         unbalanced = "drop_units"  # balanced: nothing to drop
     if unbalanced == "available":
@@ -539,7 +554,47 @@ def callaway_santanna(
                      {"control_group": control_group, "base_period": base_period,
                       "n_never_treated": n_never, "n_treated_units": n_treated,
                       "dropped_units": len(dropped), "unbalanced": unbalanced,
-                      "n_periods": int(use[time].nunique()), **pre, "notes": notes}, alpha)
+                      "n_periods": int(use[time].nunique()), **pre, "notes": notes,
+                      **({"gaps": gaps} if gaps else {})}, alpha)
+
+
+def gaps_note(gaps: dict[str, Any], language: str = "en") -> str:
+    """The note on an outcome's gaps (``diagnostics["gaps"]`` of :func:`callaway_santanna`).
+
+    Parameters
+    ----------
+    gaps
+        ``outcome, n_missing, n_units_with_gaps, n_units, first`` (the first unit
+        ids with a gap) and ``handling`` (``drop_units``, ``available`` or None).
+    language
+        ``en``, ``tr`` or ``az``: the words (``did_gaps*`` in the message
+        catalog) and the number marks.
+
+    Returns
+    -------
+    str
+        One sentence; unit ids are shown as they are in the data.
+
+    Examples
+    --------
+    >>> g = {"outcome": "csat", "n_missing": 2018, "n_units_with_gaps": 3, "n_units": 40,
+    ...      "first": ["B01"], "handling": "drop_units"}
+    >>> gaps_note(g).split(" (")[0]
+    "'csat' is missing in 2,018 unit-periods"
+    >>> gaps_note(g).endswith("first: ['B01']): dropped those units (balanced-panel estimator)")
+    True
+    >>> gaps_note(g, "tr").split(" (")[0]
+    "'csat' 2.018 birim-dönemde eksik"
+    """
+    def n(x: Any) -> str:
+        return i18n.format_number(int(x), language, digits=0)
+
+    text = i18n.t("did_gaps", language).format(
+        outcome=repr(gaps["outcome"]), n=n(gaps["n_missing"]), k=n(gaps["n_units_with_gaps"]),
+        units=n(gaps["n_units"]), first=list(gaps["first"]))
+    if gaps.get("handling"):
+        text += ": " + i18n.t(f"did_gaps_{gaps['handling']}", language)
+    return text
 
 
 # ------------------------------------------------------------------ Sun-Abraham

@@ -72,6 +72,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlib import i18n
 from cxlib.analysis.driver_value import QUADRANTS, importance_performance, margin_per_point
 from cxlib.analysis.filters import filter_rows
 from cxlib.analysis.importance import (
@@ -396,25 +397,51 @@ class DriverResult:
     def importance(self) -> pd.Series:
         return self.tidy().set_index("driver")["importance"]
 
-    def summary(self) -> str:
+    def summary(self, language: str = "en") -> str:
+        """A few lines for the analyst: fit, base sizes, each driver's importance.
+
+        The words are English; the numbers have ``language``'s marks (en, tr, az),
+        so a Turkish notebook prints n = 2.018 and R² = 0,412, never 2,018 or 0.412.
+        """
         t = self.tidy()
         d = self.diagnostics
+
+        def num(x: Any, digits: int) -> str:
+            x = float(x)
+            return "—" if not np.isfinite(x) else i18n.format_number(x + 0.0, language,
+                                                                    digits=digits)
+
+        def pct(x: Any, digits: int = 0) -> str:  # the locale's pattern: en 13.9%, tr %13,9
+            from babel import Locale
+            from babel.numbers import format_percent
+
+            x, loc = float(x), i18n.LOCALES[language]
+            pattern = Locale.parse(loc).percent_formats[None].pattern
+            fmt = pattern.replace("#,##0", "#,##0" + ("." + "0" * digits if digits else ""), 1)
+            return "—" if not np.isfinite(x) else format_percent(x, format=fmt, locale=loc)
+
+        def signed(x: Any) -> str:
+            x = float(x)
+            return "—" if not np.isfinite(x) else ("-" if x < 0 else "+") + num(abs(x), 3)
+
         lines = [
             f"Key drivers ({self.method}, {self.policy} missing-data policy): "
-            f"R² = {self.r2:.3f} [{self.r2_ci[0]:.3f}, {self.r2_ci[1]:.3f}], "
-            f"n = {self.n:,} ({self.n_dropped:,} dropped, {d.get('n_missing_outcome', 0):,} "
-            f"of them without the outcome), {self.n_boot} bootstrap resamples, "
+            f"R² = {num(self.r2, 3)} [{num(self.r2_ci[0], 3)}, {num(self.r2_ci[1], 3)}], "
+            f"n = {num(self.n, 0)} ({num(self.n_dropped, 0)} dropped, "
+            f"{num(d.get('n_missing_outcome', 0), 0)} of them without the outcome), "
+            f"{num(self.n_boot, 0)} bootstrap resamples, "
             f"weights: {self.meta.get('weight') or 'none'}",
         ]
         if self.policy == "pairwise":
-            lines.append(f"pairwise base sizes: min {d['n_pairwise_min']:,}, "
-                         f"median {d['n_pairwise_median']:,.0f}")
+            lines.append(f"pairwise base sizes: min {num(d['n_pairwise_min'], 0)}, "
+                         f"median {num(d['n_pairwise_median'], 0)}")
         for r in t.itertuples():
             flag = f"  [{r.coef_flag}]" if r.coef_flag else ""
             lines.append(
-                f"{r.rank:>3}. {r.driver:<32} {r.importance:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]"
-                f"  {r.share_of_r2:6.1%}  stable {r.rank_stability:4.0%}  β={r.coef:+.3f}"
-                f"  answered {r.availability:4.0%}{flag}"
+                f"{r.rank:>3}. {r.driver:<32} {num(r.importance, 4)} "
+                f"[{num(r.ci_low, 4)}, {num(r.ci_high, 4)}]  {pct(r.share_of_r2, 1):>6}"
+                f"  stable {pct(r.rank_stability):>4}  β={signed(r.coef)}"
+                f"  answered {pct(r.availability):>4}{flag}"
             )
         return "\n".join(lines)
 

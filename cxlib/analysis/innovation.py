@@ -20,7 +20,7 @@ Labels (figures, tables, reasons) are in ``cxlib/locales/messages.yml`` under
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ from cxlib.analysis.did import (
     did_2x2,
     estimate,
     event_study,
+    gaps_note,
     pretrend,
     sun_abraham,
     twfe,
@@ -62,6 +63,7 @@ __all__ = [
     "estimate",
     "event_study",
     "exposure",
+    "innovation_names",
     "label",
     "money",
     "money_display",
@@ -246,31 +248,81 @@ def check_parameters(*, estimator: str, outcome: str, control_group: str = "neve
         raise ParameterError(problems, source="03_service_innovation_margin parameters")
 
 
-def panel_summary(panel: pd.DataFrame, *, name: str = "") -> str:
-    """One paragraph on a panel from :func:`build_panel`: units, periods, exclusions."""
+def innovation_names(innovations: pd.DataFrame | Mapping[str, Any],
+                     innovation_id: str | None = None) -> dict[str, str]:
+    """An innovation's name in each report language (en, tr, az).
+
+    Parameters
+    ----------
+    innovations
+        The innovations table (its first row of ``innovation_id``), or one
+        innovation's record (a row, a ``truth.json`` entry).
+    innovation_id
+        Which innovation of the table; also the name of last resort.
+
+    Returns
+    -------
+    dict
+        ``name_<lang>`` where the data have it (the synthetic worlds carry
+        ``name_tr`` and ``name_az``), else the plain ``name`` (user data with
+        one name), else the id.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"innovation_id": ["k"], "name": ["Kiosks"],
+    ...                   "name_tr": ["Kiosklar"]})
+    >>> innovation_names(t, "k")
+    {'en': 'Kiosks', 'tr': 'Kiosklar', 'az': 'Kiosks'}
+    """
+    from cxlib import i18n
+
+    row: Mapping[str, Any] = {}
+    if isinstance(innovations, pd.DataFrame):
+        if "innovation_id" in innovations:
+            rows = innovations[innovations["innovation_id"].astype(str) == str(innovation_id)]
+            row = rows.iloc[0].to_dict() if len(rows) else {}
+    else:
+        row = innovations
+
+    def text(key: str) -> str:
+        v = row.get(key)
+        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+
+    plain = text("name") or str(innovation_id or row.get("innovation_id") or "")
+    return {lang: text(f"name_{lang}") or plain for lang in i18n.LANGUAGES}
+
+
+def panel_summary(panel: pd.DataFrame, *, name: str = "", language: str = "en") -> str:
+    """One paragraph on a panel from :func:`build_panel`: units, periods, exclusions.
+
+    ``language`` (en, tr, az) gives the words (``inv_panel*`` in the message
+    catalog) and the number marks (a Turkish 2.018 is two thousand and eighteen).
+    """
+    from cxlib import i18n
+
+    def n(x: Any) -> str:
+        return i18n.format_number(int(x), language, digits=0)
+
     first = panel.groupby("unit_id")["first_treated"].first()
     periods = panel["period"].drop_duplicates().sort_values()
-    lines = [f"{name or panel.attrs.get('innovation_id', 'innovation')}: "
-             f"{len(first)} units ({int(first.notna().sum())} treated in "
-             f"{first.dropna().nunique()} waves, {int(first.isna().sum())} never treated), "
-             f"{len(periods)} periods ({periods.iloc[0]:%Y-%m}..{periods.iloc[-1]:%Y-%m}), "
-             f"{int(panel['treated'].sum())} treated unit-periods"]
-    for key, why in (("dropped_already_treated", "dropped: adopted at or before the first "
-                      "period, no untreated period to compare"),
-                     ("dropped_other_treated", "dropped: got another innovation"),
-                     ("adopted_after_window", "adopt after the last period: untreated "
-                      "controls within the window")):
+    lines = [i18n.t("inv_panel", language).format(
+        name=name or panel.attrs.get("innovation_id", "innovation"), units=n(len(first)),
+        treated=n(first.notna().sum()), waves=n(first.dropna().nunique()),
+        never=n(first.isna().sum()), periods=n(len(periods)),
+        first=f"{periods.iloc[0]:%Y-%m}", last=f"{periods.iloc[-1]:%Y-%m}",
+        treated_periods=n(panel["treated"].sum()))]
+    for key in ("dropped_already_treated", "dropped_other_treated", "adopted_after_window"):
         units = panel.attrs.get(key) or []
         if units:
-            lines.append(f"{len(units)} units {why} ({', '.join(map(str, units[:8]))}"
-                         f"{', ...' if len(units) > 8 else ''})")
+            ids = ", ".join(map(str, units[:8])) + (", ..." if len(units) > 8 else "")
+            lines.append(i18n.t(f"inv_panel_{key}", language).format(n=n(len(units)), ids=ids))
     return "\n".join(lines)
 
 
 def record_results(out: Any, res: DidResult, *, pretrend: dict[str, Any],
                    money_table: pd.DataFrame | None, verdict: dict[str, Any],
                    side: pd.DataFrame | None, name: str, outcome: str, horizon: int,
-                   language: str = "en") -> None:
+                   language: str = "en", names: Mapping[str, str] | None = None) -> None:
     """Write the notebook's headline figures and tables into a :class:`cxlib.share.results.Results`.
 
     Headlines: att (with the estimator's own (1 − α) interval and ``level``),
@@ -279,13 +331,15 @@ def record_results(out: Any, res: DidResult, *, pretrend: dict[str, Any],
     the horizon are None with ``text`` saying "not within horizon"), decision (with
     the reason, the pre-trend status and what was not tested). Tables: money,
     side_effects, event_study (the pre-trend figure's rows), estimate (the
-    estimator's tidy table).
+    estimator's tidy table). ``names`` (:func:`innovation_names`) are recorded
+    with the att headline, so a brief names the innovation in its own language.
     """
     att = res.tidy().query("term == 'att'").iloc[0]
     out.headline("att", res.att, label=f"Effect of {name} on {outcome} per unit-period",
                  ci=(float(att["ci_low"]), float(att["ci_high"])), n=res.n_units,
                  unit="per unit-period", estimator=res.estimator, std_error=res.se,
-                 level=1 - res.alpha, n_obs=res.n_obs)
+                 level=1 - res.alpha, n_obs=res.n_obs,
+                 **({"names": dict(names)} if names else {}))
     p = pretrend["p_value"]
     tested = p is not None and bool(np.isfinite(p))
     out.headline("pretrend_p", p if tested else None, label="Pre-trend test p-value",
@@ -654,8 +708,12 @@ def decide(money_table: pd.DataFrame, *, pretrend_p: float | None = None,
 def side_effects(panel: pd.DataFrame, *, estimator: str = "twfe",
                  outcomes: Sequence[str] = ("csat", "contacts"), alpha: float = 0.05,
                  control_group: str = "never_treated",
-                 unbalanced: str = "auto") -> pd.DataFrame:
+                 unbalanced: str = "auto", language: str = "en") -> pd.DataFrame:
     """The same estimator's ATT on satisfaction and contact volume (one row each).
+
+    ``language`` (en, tr, az) is the note's: the note on gaps in the outcome
+    (:func:`cxlib.analysis.did.gaps_note`) in its words and number marks; other
+    notes (the estimator's own warnings) stay as they are.
 
     Returns
     -------
@@ -676,5 +734,7 @@ def side_effects(panel: pd.DataFrame, *, estimator: str = "twfe",
                      **{k: row[k] for k in ("estimate", "std_error", "ci_low", "ci_high",
                                             "p_value")},
                      "n_units": r.n_units, "n_obs": r.n_obs,
-                     "note": "; ".join(r.diagnostics.get("notes", [])[:1])})
+                     "note": (gaps_note(r.diagnostics["gaps"], language)
+                              if r.diagnostics.get("gaps")
+                              else "; ".join(r.diagnostics.get("notes", [])[:1]))})
     return pd.DataFrame(rows)

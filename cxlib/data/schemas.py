@@ -103,12 +103,14 @@ def _score_in_scale(df: pd.DataFrame) -> pd.Series:
 
 def _scale_matches_metric(df: pd.DataFrame) -> pd.Series:
     metric = df["metric"].astype("object")
-    key = pd.Series(list(zip(metric, _num(df["scale_min"]), _num(df["scale_max"]),
-                             strict=True)), index=df.index, dtype=object)
-    allowed = {(m, float(lo), float(hi)) for m, scales in METRIC_ALLOWED_SCALES.items()
-               for lo, hi in scales}
+    lo, hi = _num(df["scale_min"]), _num(df["scale_max"])
     # unknown metrics are reported by the metric check, not twice
-    return ~metric.isin(list(METRIC_ALLOWED_SCALES)) | key.isin(allowed)
+    ok = ~metric.isin(list(METRIC_ALLOWED_SCALES))
+    for m, scales in METRIC_ALLOWED_SCALES.items():  # vectorised: a report loads 50k rows
+        is_m = metric == m
+        for a, b in scales:
+            ok |= is_m & (lo == a) & (hi == b)
+    return ok
 
 
 SCORE_IN_SCALE = "score within [scale_min, scale_max]"

@@ -8,7 +8,8 @@ columns wide, with one legend for the figure. Colours come from
 from the message catalog in the figure's ``language`` (:mod:`cxlib.plots.labels`):
 outcomes by ``col_<outcome>``, groups by ``v_<by>_<group>`` (the group ``all``
 by ``fig_all_customers``), models and terms by ``v_model_*`` and ``v_term_*``;
-numbers with the language's decimal mark.
+numbers with the language's decimal mark, shares (retention, :data:`SHARE_OUTCOMES`)
+as percent in the language's pattern (en 80%, tr %80, az 80%).
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from cxlib import i18n
 from cxlib.plots.labels import column_label, number_ticks, percent_ticks, value_label
 from cxlib.plots.palette import BAD, GOOD, OKABE_ITO
 
-__all__ = ["dose_curve_plot", "dose_panels", "dose_table_plot", "effects_plot",
-           "money_curve_plot", "money_panels"]
+__all__ = ["SHARE_OUTCOMES", "dose_curve_plot", "dose_panels", "dose_table_plot",
+           "effects_plot", "money_curve_plot", "money_panels"]
+
+#: Outcomes that are shares of customers (0/1 per customer, a curve of 0..1): their
+#: value axis reads as percent in the figure's language (en 80%, tr %80), not 0,8.
+SHARE_OUTCOMES = ("retained", "churned", "subscribed")
 
 _CURVE, _THRESHOLD, _MONEY = GOOD, BAD, OKABE_ITO["bluish_green"]
 _MODELS = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["sky_blue"],
@@ -55,7 +60,7 @@ def dose_curve_plot(data: pd.DataFrame, *, group: str = "all", outcome: str = "r
                     money: pd.DataFrame | None = None, ax: Axes | None = None,
                     language: str = "en", by: str | None = None, legend: bool = True,
                     xlabel: str | None = None, ylabel: str | None = None,
-                    **kwargs: object) -> Axes:
+                    share: bool | None = None, **kwargs: object) -> Axes:
     """One dose-response curve with its interval band, today's rate, the threshold and
     the money-optimal rate.
 
@@ -77,6 +82,9 @@ def dose_curve_plot(data: pd.DataFrame, *, group: str = "all", outcome: str = "r
     legend
         Draw a legend with the rates' values (False: the caller draws one legend for
         a figure of panels, :func:`dose_panels`).
+    share
+        Whether the outcome is a share (0..1): its axis in percent. None: the
+        outcomes of :data:`SHARE_OUTCOMES` (retention), not scores or contact rates.
     **kwargs
         Passed to the curve's ``ax.plot``.
 
@@ -113,7 +121,10 @@ def dose_curve_plot(data: pd.DataFrame, *, group: str = "all", outcome: str = "r
     ax.set_ylabel(ylabel or name)
     ax.set_title(_group_title(group, by, language))
     number_ticks(ax.xaxis, language)
-    number_ticks(ax.yaxis, language)
+    if (outcome in SHARE_OUTCOMES) if share is None else share:
+        percent_ticks(ax.yaxis, language)
+    else:
+        number_ticks(ax.yaxis, language)
     if legend:
         handles, labels = ax.get_legend_handles_labels()
         labels = [f"{k} {_num(values[k], language)}" if k in values else k for k in labels]
@@ -177,12 +188,13 @@ def _shared_legend(fig: Figure, axes: Sequence[Axes]) -> None:
 
 def dose_panels(data: pd.DataFrame, *, groups: Sequence[str], outcome: str = "retained",
                 thresholds: pd.DataFrame | None = None, money: pd.DataFrame | None = None,
-                by: str | None = None, language: str = "en", ncols: int = 2) -> Figure:
+                by: str | None = None, language: str = "en", ncols: int = 2,
+                share: bool | None = None) -> Figure:
     """Dose-response curves, one panel per group (``ncols`` wide), one legend below.
 
     Parameters
     ----------
-    data, outcome, thresholds, money, by, language
+    data, outcome, thresholds, money, by, language, share
         As in :func:`dose_curve_plot`.
     groups
         The groups to draw, in order (``list(DoseResponse.grids)``).
@@ -194,7 +206,7 @@ def dose_panels(data: pd.DataFrame, *, groups: Sequence[str], outcome: str = "re
     fig, axes = _panel_grid(len(groups), ncols, 3.8)
     for a, g in zip(axes, groups, strict=True):
         dose_curve_plot(data, group=g, outcome=outcome, thresholds=thresholds, money=money,
-                        ax=a, language=language, by=by, legend=False)
+                        ax=a, language=language, by=by, legend=False, share=share)
     _shared_legend(fig, axes)
     return fig
 

@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlib import i18n
-from cxlib.plots.labels import column_label, number_ticks, value_label
+from cxlib.plots.labels import column_label, number_ticks, percent_ticks, value_label
 from cxlib.plots.palette import NEUTRAL, OKABE_ITO
 
 __all__ = ["cutoff_plot", "hourly_plot", "segment_profit_plot", "whale_plot"]
@@ -56,12 +56,12 @@ def whale_plot(data: pd.DataFrame, *, x: str = "share_customers", y: str = "cumu
     groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=True))
     for key, g in groups:
         label = None if key is None or hue is None else value_label(hue, key, language)
-        ax.plot(np.r_[0, g[x]], np.r_[0, g[y]] * 100, label=label, **kwargs)
-    ax.axhline(100, ls="--", color="grey", lw=1)
+        ax.plot(np.r_[0, g[x]], np.r_[0, g[y]], label=label, **kwargs)
+    ax.axhline(1.0, ls="--", color="grey", lw=1)
     ax.set_xlabel(i18n.t("fig_whale_x", language))
     ax.set_ylabel(i18n.t("fig_whale_y", language))
-    ax.xaxis.set_major_formatter(lambda v, _: i18n.format_percent(round(v, 2), language))
-    number_ticks(ax.yaxis, language)
+    percent_ticks(ax.xaxis, language)  # both axes are shares: en 80%, tr %80, az 80%
+    percent_ticks(ax.yaxis, language)
     if hue is not None:
         ax.legend(title=column_label(hue, language))
     return ax
@@ -109,7 +109,7 @@ def hourly_plot(data: pd.DataFrame, *, hue: str = "channel_type", cutoff: float 
     """
     ax = _ax(ax)
     for key, g in data.groupby(hue, sort=True):
-        ax.plot(g["hour"], g["share"] * 100, marker="o", ms=3,
+        ax.plot(g["hour"], g["share"], marker="o", ms=3,
                 label=value_label(hue, key, language), **kwargs)
     if cutoff is not None:
         ax.axvline(cutoff, color="black", ls="--", lw=1,
@@ -117,7 +117,7 @@ def hourly_plot(data: pd.DataFrame, *, hue: str = "channel_type", cutoff: float 
     ax.set_xticks(range(0, 24, 3))
     ax.set_xlabel(i18n.t("fig_hour_of_day", language))
     ax.set_ylabel(i18n.t("fig_share_of_orders", language))
-    number_ticks(ax.yaxis, language)
+    percent_ticks(ax.yaxis, language)
     ax.legend(title=column_label(hue, language))
     return ax
 

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlib import i18n
-from cxlib.plots.labels import number_ticks
+from cxlib.plots.labels import number_ticks, percent_label, percent_ticks
 
 __all__ = ["LOW_BASE_GREY", "LOW_BASE_LABEL", "journey_chart", "segment_heatmap",
            "trend_lines"]
@@ -39,6 +39,18 @@ def _kind_label(kind: str, language: str) -> str:
 def _interval_label(statistic: str, language: str) -> str:
     name = i18n.t(f"w_{statistic}", language) if i18n.has(f"w_{statistic}") else statistic
     return i18n.t("fig_interval", language).format(statistic=name)
+
+
+#: Statistics that are shares (0..1): their axes and cell texts read as percent.
+_SHARES = ("top2", "bottom")
+
+
+def _value_ticks(axis: Any, statistic: str, language: str) -> None:
+    """A statistic's value axis: percent for a box share, else numbers (language marks)."""
+    if statistic in _SHARES:
+        percent_ticks(axis, language)
+    else:
+        number_ticks(axis, language)
 
 
 def _cmap(summary: pd.DataFrame, statistic: str) -> str:
@@ -100,11 +112,12 @@ def segment_heatmap(
     ax.set_facecolor(LOW_BASE_GREY)
     shown = grid.mask(low)  # cell texts with the language's decimal mark (tr/az: 4,14)
     annot = shown.apply(lambda col: col.map(
-        lambda v: "" if pd.isna(v) else i18n.format_number(float(v), language, 2)))
+        lambda v: "" if pd.isna(v) else percent_label(round(float(v), 3), language)
+        if statistic in _SHARES else i18n.format_number(float(v), language, 2)))
     sns.heatmap(shown, annot=annot.to_numpy(), fmt="", cmap=_cmap(s, statistic), cbar=True,
                 ax=ax, annot_kws={"fontsize": 7}, linewidths=0.5, linecolor="white")
     if ax.collections and ax.collections[0].colorbar is not None:
-        number_ticks(ax.collections[0].colorbar.ax.yaxis, language)
+        _value_ticks(ax.collections[0].colorbar.ax.yaxis, statistic, language)
     handles = []
     if low.to_numpy().any():
         handles.append(Patch(facecolor=LOW_BASE_GREY, edgecolor="white",
@@ -198,7 +211,7 @@ def journey_chart(
     ax.set_xticklabels([label(t) if label else t for t in s["unit"]], rotation=90, fontsize=7)
     ax.set_xlabel("")
     ax.set_ylabel(_interval_label(statistic, language))
-    number_ticks(ax.yaxis, language)
+    _value_ticks(ax.yaxis, statistic, language)
     if len(s):
         ax.legend(frameon=False, fontsize=8)
     return ax
@@ -260,7 +273,7 @@ def trend_lines(
                    label=i18n.t("fig_low_base", language))
     ax.set_xticks(range(len(periods)), periods, rotation=45)
     ax.set_ylabel(_interval_label(statistic, language))
-    number_ticks(ax.yaxis, language)
+    _value_ticks(ax.yaxis, statistic, language)
     if groups:
         ax.legend(frameon=False, fontsize=8)
     return ax

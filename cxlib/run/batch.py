@@ -220,6 +220,43 @@ def run_batch(
     ParameterError
         Before anything runs, listing every bad parameter of every job.
     """
+    early = None if cluster or isinstance(batch, Batch) else _early_zygote(batch)
+    try:
+        return _run_batch(batch, early=early, resume=resume, workers=workers, cluster=cluster,
+                          out_root=out_root, progress=progress)
+    finally:
+        if early is not None:
+            early.close()  # no-op when the pool took it over (the pool closed it)
+
+
+def _early_zygote(path: str | os.PathLike[str]) -> Any:
+    """The zygote for a batch file's notebooks, started before the batch is loaded and
+    checked: its imports (the longest part of a run's start) overlap with the
+    runner's own. None when the batch is not for warm kernels or cannot be read."""
+    from cxlib.run.batchfile import peek
+    from cxlib.run.kernels import WarmKernels, notebook_imports
+
+    seen = peek(path)
+    if seen is None or seen[0] != "warm" or not seen[1]:
+        return None
+    _, notebooks, extra = seen
+    return WarmKernels(_preload_list(notebook_imports(sorted(set(notebooks))), extra)).start()
+
+
+def _preload_list(imports: list[str], extra: list[str]) -> list[str]:
+    return list(dict.fromkeys([*imports, *extra]))
+
+
+def _run_batch(
+    batch: Batch | str | os.PathLike[str],
+    *,
+    early: Any,
+    resume: bool,
+    workers: int | None,
+    cluster: str | None,
+    out_root: str | os.PathLike[str] | None,
+    progress: bool | None,
+) -> tuple[Path, dict[str, Any]]:
     b = batch if isinstance(batch, Batch) else load_batch(batch)
     validate(b)
     reports = Path(out_root or config.REPORTS_DIR).resolve()
@@ -282,13 +319,19 @@ def run_batch(
     if previous is not None:
         print(f"resuming {previous.name}: {len(carried)} job(s) carried over, "
               f"{len(to_run)} to run", file=sys.stderr)
-    preload = list(dict.fromkeys([*_imports(b), *b.preload]))
+    preload = _preload_list(_imports(b), list(b.preload))
     nb_text = {j.notebook: j.notebook.read_text(encoding="utf-8") for j in to_run}
     n = workers or b.workers or os.cpu_count() or 1
-    pool: Any = DaskPool(cluster) if cluster else LocalPool(min(n, max(1, len(to_run))))
+    pool: Any = DaskPool(cluster) if cluster else LocalPool(
+        min(n, max(1, len(to_run))), preload=tuple(preload) if b.kernels == "warm" else None,
+        zygote=early, render=b.language if b.render else None, pdf=b.render and b.pdf)
     manifest["executor"] = {"kind": "dask" if cluster else "local", "address": pool.address,
                             "workers": pool.n, "kernels": b.kernels}
     bar = _Progress(len(to_run), progress)
+    # the index is built here once the jobs end: its imports happen meanwhile, not after
+    importer = threading.Thread(target=_import_quietly, args=(_INDEX_IMPORTS,), daemon=True,
+                                name="cx-index-imports")
+    importer.start()
     queue_ = [_spec(job, b, nb_text, preload, 1) for job in reversed(to_run)]
 
     def next_spec() -> dict[str, Any] | None:
@@ -336,10 +379,11 @@ def run_batch(
         bad = [r for r in records.values() if r["status"] != "ok"]
         manifest["status"] = "failed" if bad else "ok"
         save()
+    importer.join(timeout=60)  # never two threads importing the same modules
     try:
         from cxlib.share.render import build_index
 
-        build_index(run_dir, language=b.language)
+        build_index(run_dir, language=b.language, pdf=b.render and b.pdf)
     except Exception as exc:  # a broken index must not hide the run's results, nor pass
         manifest["index_error"] = f"{type(exc).__name__}: {exc}"[:2000]
         manifest["index_traceback"] = traceback.format_exc()[-4000:]  # for the analyst
@@ -348,11 +392,24 @@ def run_batch(
     return run_dir, manifest
 
 
+#: What :func:`cxlib.share.render.build_index` imports (Excel writer, HTML parser).
+_INDEX_IMPORTS = ("cxlib.share.render", "cxlib.share.dashboard", "cxlib.share.export",
+                  "openpyxl", "bs4")
+
+
+def _import_quietly(names: tuple[str, ...]) -> None:
+    import importlib
+
+    for name in names:
+        with contextlib.suppress(Exception):  # the index reports its own import errors
+            importlib.import_module(name)
+
+
 def _spec(job: Job, b: Batch, nb_text: dict[Path, str], preload: list[str],
           attempt: int) -> dict[str, Any]:
     return {"job_id": job.job_id, "notebook": str(job.notebook),
             "notebook_json": nb_text[job.notebook], "parameters": job.parameters,
-            "timeout": b.timeout, "render": b.render, "language": b.language,
+            "timeout": b.timeout, "render": b.render, "pdf": b.pdf, "language": b.language,
             "kernels": b.kernels, "preload": preload, "attempt": attempt}
 
 

@@ -9,6 +9,8 @@ execution is :mod:`cxlib.run.batch`)::
     retries: 1                    # further attempts for failures in retry_on, 0..10
     retry_on: [kernel_died, worker_died]
     language: en                  # index and views (a job's own language wins): en | tr | az
+    render: true                  # write the brief and the analysts' view of each job
+    pdf: true                     # also print each brief to PDF (headless Chromium)
     parameters: {dataset: sample} # for every job
     jobs:
       - notebook: notebooks/00_touchpoint_map.ipynb
@@ -52,7 +54,7 @@ from cxlib import config
 from cxlib.errors import CxError, DataError, ParameterError
 from cxlib.i18n import LANGUAGES
 
-__all__ = ["KINDS", "MAX_JOBS", "SETTINGS", "Batch", "Job", "job_id", "load_batch",
+__all__ = ["KINDS", "MAX_JOBS", "SETTINGS", "Batch", "Job", "job_id", "load_batch", "peek",
            "validate"]
 
 #: Failure kinds recorded in the manifest.
@@ -98,6 +100,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "jobs": ("a non-empty list of jobs ({notebook: ..., grid: ..., rows: ...})",
              lambda v: isinstance(v, list) and len(v) > 0),
     "render": ("true or false", lambda v: isinstance(v, bool)),
+    "pdf": ("true or false", lambda v: isinstance(v, bool)),
     "kernels": ("'warm' (forked, pre-imported) or 'cold'", lambda v: v in ("warm", "cold")),
     "preload": ("a list of module names, e.g. [pandas, statsmodels.api]",
                 lambda v: v is None or (isinstance(v, list) and all(
@@ -135,6 +138,7 @@ class Batch:
     retry_on: tuple[str, ...] = ("kernel_died", "worker_died")
     language: str = "en"
     render: bool = True
+    pdf: bool = True
     kernels: str = "warm"
     preload: list[str] = field(default_factory=list)
 
@@ -189,6 +193,32 @@ def _read(path: str | os.PathLike[str]) -> tuple[Path, Any]:
         return p, read_yaml(p, what="batch file", max_bytes=1 << 20)
     except DataError as exc:  # batch files are parameters (cxlib.errors): ParameterError
         raise ParameterError([str(exc)], source=str(p)) from None
+
+
+def peek(path: str | os.PathLike[str]) -> tuple[str, list[Path], list[str]] | None:
+    """A first, cheap look at a batch file: its ``kernels`` setting, the notebooks its
+    jobs name (resolved as :func:`load_batch` does) and its ``preload`` list.
+
+    Only what starting the kernels early needs (:func:`cxlib.run.batch.run_batch`
+    starts the zygote while the batch is still being loaded and checked); nothing
+    is validated here, and any problem gives None (:func:`load_batch` reports it).
+    """
+    try:
+        p, spec = _read(path)
+        if not isinstance(spec, dict) or not isinstance(spec.get("jobs"), list):
+            return None
+        notebooks = []
+        for entry in spec["jobs"]:
+            value = entry.get("notebook") if isinstance(entry, dict) else entry
+            nb, problem = _notebook(value, p, "peek")
+            if nb is not None and problem is None:
+                notebooks.append(nb)
+        preload = spec.get("preload") or []
+        if not isinstance(preload, list) or not all(isinstance(m, str) for m in preload):
+            preload = []
+        return str(spec.get("kernels", "warm")), notebooks, list(preload)
+    except Exception:  # a bad batch file is load_batch's to report, with its rules
+        return None
 
 
 def check_settings(spec: Any, where: str) -> list[str]:
@@ -434,6 +464,7 @@ def load_batch(path: str | os.PathLike[str]) -> Batch:
         timeout=float(spec.get("timeout", 600)), retries=int(spec.get("retries", 1)),
         retry_on=tuple(spec.get("retry_on", Batch.retry_on)),
         language=str(spec.get("language", "en")), render=bool(spec.get("render", True)),
+        pdf=bool(spec.get("pdf", True)),
         kernels=str(spec.get("kernels", "warm")), preload=list(spec.get("preload") or []),
     )
 

@@ -49,7 +49,7 @@ from typing import Any
 __all__ = [  # noqa: F822 - ZygotePlugin is built on first use (module __getattr__)
     "SKIPPED_IMPORTS", "WarmKernels", "ZygoteKernel", "ZygotePlugin", "close_all",
     "ipc_kernel_manager", "notebook_imports", "papermill_engine", "skip_slow_optional_imports",
-    "warm_kernels",
+    "warm_kernels", "zygote_manager_class",
 ]
 
 #: Always preloaded when the notebooks import them (the heavy part of a report).
@@ -355,38 +355,7 @@ class WarmKernels:
             start_new_session=True,
         )
         log.close()
-        sock = self.socket_path
-        base = _ipc_manager_base()
-
-        class WarmKernelManager(base):  # type: ignore[misc, valid-type]
-            """Kernels forked from the zygote (see :mod:`cxlib.run.zygote`)."""
-
-            async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-                prov = self.provisioner
-                env = kw.get("env") or dict(os.environ)
-                request = {"connection_file": os.path.realpath(self.connection_file),
-                           "cwd": str(kw.get("cwd") or os.getcwd()), "env": env}
-                kernel = await _ask_zygote(sock, request, timeout=120.0)
-                # pgid None: signals go through the kernel object, which knows that a
-                # SIGKILL ends it (no polling for the end of a killed kernel)
-                prov.process, prov.pid, prov.pgid = kernel, kernel.pid, None
-                prov.cwd = request["cwd"]
-                self._reconcile_connection_info(prov.connection_info)
-
-            @property
-            def kernel_spec(self) -> Any:
-                from jupyter_client.kernelspec import KernelSpec
-
-                if getattr(self, "_warm_spec", None) is None:
-                    self._warm_spec = KernelSpec(
-                        argv=[sys.executable, "-m", "cxlib.run.zygote", "kernel", sock,
-                              "-f", "{connection_file}"],
-                        display_name="Python 3 (cx, warm)", language="python",
-                        metadata={"debugger": False},
-                    )
-                return self._warm_spec
-
-        self.manager_class = WarmKernelManager
+        self.manager_class = zygote_manager_class(self.socket_path)
         return self
 
     def wait_ready(self, timeout: float = 120.0) -> None:
@@ -429,6 +398,46 @@ class WarmKernels:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def zygote_manager_class(sock: str) -> type:
+    """A kernel-manager class whose kernels are forked by the zygote listening on ``sock``.
+
+    :meth:`WarmKernels.start` uses it for its own zygote; a worker of the local
+    pool uses it for the pool's one zygote (:class:`cxlib.run.workers.LocalPool`),
+    whose socket path comes with each job.
+    """
+    base = _ipc_manager_base()
+
+    class WarmKernelManager(base):  # type: ignore[misc, valid-type]
+        """Kernels forked from the zygote (see :mod:`cxlib.run.zygote`)."""
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            prov = self.provisioner
+            env = kw.get("env") or dict(os.environ)
+            request = {"connection_file": os.path.realpath(self.connection_file),
+                       "cwd": str(kw.get("cwd") or os.getcwd()), "env": env}
+            kernel = await _ask_zygote(sock, request, timeout=120.0)
+            # pgid None: signals go through the kernel object, which knows that a
+            # SIGKILL ends it (no polling for the end of a killed kernel)
+            prov.process, prov.pid, prov.pgid = kernel, kernel.pid, None
+            prov.cwd = request["cwd"]
+            self._reconcile_connection_info(prov.connection_info)
+
+        @property
+        def kernel_spec(self) -> Any:
+            from jupyter_client.kernelspec import KernelSpec
+
+            if getattr(self, "_warm_spec", None) is None:
+                self._warm_spec = KernelSpec(
+                    argv=[sys.executable, "-m", "cxlib.run.zygote", "kernel", sock,
+                          "-f", "{connection_file}"],
+                    display_name="Python 3 (cx, warm)", language="python",
+                    metadata={"debugger": False},
+                )
+            return self._warm_spec
+
+    return WarmKernelManager
 
 
 ENGINE = "cx-final-save"

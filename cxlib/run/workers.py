@@ -36,14 +36,21 @@ from cxlib.share.results import SUFFIX
 __all__ = ["GRACE", "DaskPool", "LocalPool", "execute_job", "lost_record"]
 
 GRACE = 30.0  # seconds past a job's timeout before its worker is killed
+#: What every worker imports: done once, in the fork server the workers are forked from.
+_WORKER_IMPORTS = ("cxlib.run.workers", "cxlib.run.kernels", "papermill", "nbclient",
+                   "nbformat", "cxlib.share.render", "cxlib.share.export", "cxlib.share.pdf",
+                   "nbconvert.exporters.html", "bs4", "jinja2")
 
 
 # ----------------------------------------------------------------- one job
-def _kernel_manager(kind: str, preload: tuple[str, ...], registry: list[Any]) -> type:
+def _kernel_manager(kind: str, preload: tuple[str, ...], registry: list[Any],
+                    zygote: str | None = None) -> type:
     """A kernel-manager class for one job that records its instances (for the timeout)."""
     from cxlib.run import kernels
 
-    if kind == "warm":  # this process's zygote (kept across jobs; a Dask worker's too)
+    if kind == "warm" and zygote:  # the local pool's one zygote, at this socket
+        base = kernels.zygote_manager_class(zygote)
+    elif kind == "warm":  # this process's zygote (kept across jobs; a Dask worker's too)
         base = kernels.warm_kernels(preload).manager_class
     else:
         base = kernels.ipc_kernel_manager()
@@ -102,7 +109,8 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
     ``error`` (kind, type, message, cell) and ``files``: the output files as
     bytes, which the caller writes into the run folder.
     """
-    if spec.get("kernels", "warm") == "warm":  # the zygote imports while this process does
+    if spec.get("kernels", "warm") == "warm" and not spec.get("zygote"):
+        # this process's own zygote imports while this process does
         from cxlib.run.kernels import warm_kernels
 
         warm_kernels(tuple(spec.get("preload", ())))
@@ -142,7 +150,7 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
             # papermill's own inference, whose warnings would only be noise here
             logging.getLogger("papermill").setLevel(logging.ERROR)
             kmc = _kernel_manager(spec.get("kernels", "warm"), tuple(spec.get("preload", ())),
-                                  registry)
+                                  registry, spec.get("zygote"))
             timer.start()
             pm.execute_notebook(
                 str(src), str(out), parameters=params, kernel_name="python3",
@@ -174,14 +182,15 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
                                     f"{exc}")[-2000:],
                         "traceback": traceback.format_exc()[-4000:], "cell": None}
             else:  # the brief's PDF here, in parallel; the run's export prints what is missing
-                from cxlib.share.export import chromium, html_to_pdf
-
                 page = out.with_name(f"{job}.manager.html")
-                if page.exists() and chromium() is not None:
-                    try:
-                        html_to_pdf(page, page.with_suffix(".pdf"))
-                    except Exception as exc:  # the HTML brief stands (as in export_run)
-                        rec["pdf_error"] = f"{type(exc).__name__}: {exc}"[:2000]
+                if spec.get("pdf", True) and page.exists():
+                    from cxlib.share.export import chromium, html_to_pdf
+
+                    if chromium() is not None:
+                        try:
+                            html_to_pdf(page, page.with_suffix(".pdf"))
+                        except Exception as exc:  # the HTML brief stands (as in export_run)
+                            rec["pdf_error"] = f"{type(exc).__name__}: {exc}"[:2000]
         rec["files"] = {p.name: p.read_bytes() for p in Path(tmp).iterdir()
                         if p.is_file() and p != src}
     rec["duration"] = round(time.perf_counter() - t0, 3)
@@ -220,16 +229,18 @@ def _classify(exc: BaseException, timed_out: bool, timeout: float) -> dict[str, 
 
 
 # ----------------------------------------------------------------- local pool
-def _orphan_watch(parent: int, every: float = 1.0) -> None:
+def _orphan_watch(runner: int, every: float = 1.0) -> None:
     """End this worker, its kernels and zygote when the runner is gone (``kill -9``).
 
     A worker busy with a job would otherwise run it to its timeout for nobody;
-    once orphaned (its parent pid changes), it kills every process it started
-    and exits.
+    once orphaned (its parent, the runner or the fork server the runner started,
+    changed, or the runner's pid is gone), it kills every process it started and
+    exits. The fork server itself exits when the runner does.
     """
     import psutil
 
-    while os.getppid() == parent:
+    parent = os.getppid()
+    while os.getppid() == parent and psutil.pid_exists(runner):
         time.sleep(every)
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
@@ -237,15 +248,37 @@ def _orphan_watch(parent: int, every: float = 1.0) -> None:
     os._exit(1)
 
 
-def _worker_main(conn: Any, runner: int | None = None) -> None:
+def _warm_renderer(language: str, pdf: bool) -> None:
+    """Start the PDF browser (non-blocking) and build the render templates in the
+    background, while the worker waits for its first kernel (issue 17)."""
+    from cxlib.share import pdf as pdf_
+    from cxlib.share import render
+
+    if pdf:
+        pdf_.start_browser()  # in this (main) thread: the browser dies with it
+    threading.Thread(target=contextlib.suppress(Exception)(render.warm_up), args=(language,),
+                     daemon=True, name="cx-render-warm-up").start()
+
+
+def _worker_main(conn: Any, runner: int | None = None,
+                 environ: dict[str, str] | None = None, render: str | None = None,
+                 pdf: bool = True) -> None:
     """A worker process: run job specs from the pipe until it closes.
 
-    ``runner`` is the pid of the process that started it (passed, not read here: a
-    runner killed while this worker was still starting has already left).
+    ``runner`` is the pid of the process that made the pool (passed, not read here:
+    a runner killed while this worker was still starting has already left; the
+    worker's parent is the fork server). ``render``: the language of the reports
+    it will render, if any (their browser and templates are made ready first).
     """
+    if environ is not None:  # the runner's environment now, not the fork server's at its start
+        os.environ.clear()
+        os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     threading.Thread(target=_orphan_watch, args=(runner or os.getppid(),), daemon=True,
                      name="cx-orphan-watch").start()
+    if render:
+        with contextlib.suppress(Exception):  # a warm-up that fails costs only time
+            _warm_renderer(render, pdf)
     try:
         while True:
             try:
@@ -264,14 +297,17 @@ def _worker_main(conn: Any, runner: int | None = None) -> None:
 class _Slot:
     """One worker process of the local pool, restarted when it dies or hangs."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, render: str | None = None, pdf: bool = True) -> None:
         self.ctx = ctx
+        self.render, self.pdf = render, pdf
         self.proc: Any = None
         self.conn: Any = None
 
     def _start(self) -> None:
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_worker_main, args=(child, os.getpid()),
+        self.proc = self.ctx.Process(target=_worker_main,
+                                     args=(child, os.getpid(), dict(os.environ), self.render,
+                                           self.pdf),
                                      daemon=True)
         self.proc.start()
         child.close()
@@ -317,16 +353,57 @@ def lost_record(spec: dict[str, Any], kind: str, message: str) -> dict[str, Any]
 
 
 class LocalPool:
-    """``n`` worker processes on this machine (default: one per core)."""
+    """``n`` worker processes on this machine (default: one per core).
 
-    def __init__(self, n: int) -> None:
+    With ``preload`` (warm kernels), the pool keeps one zygote for all its
+    workers (:class:`cxlib.run.kernels.WarmKernels`) instead of one per worker:
+    the imports are paid once per run, not once per core, and start at once,
+    while the workers start. Each job gets its own kernel forked from it, as
+    before. A zygote that died is started again before the next job (a kernel
+    running at that moment fails as ``kernel_died``, which is retried by
+    default). The workers start when the pool is made, not at their first job.
+    ``zygote``: one already started for the same imports (the runner starts it
+    before loading the batch), taken over and closed with the pool. ``render``:
+    the language of the reports the workers will render, if they render (each
+    worker then starts its PDF browser and builds its templates before its first
+    report, while it waits for its first kernel).
+    """
+
+    def __init__(self, n: int, *, preload: tuple[str, ...] | None = None,
+                 zygote: Any = None, render: str | None = None, pdf: bool = True) -> None:
         import multiprocessing as mp
 
         self.n = n
-        ctx = mp.get_context("spawn")
-        self._free = [_Slot(ctx) for _ in range(n)]
+        self._preload = tuple(preload) if preload is not None else None
+        self._zygote: Any = None
+        self._zlock = threading.Lock()
+        if self._preload is not None:
+            from cxlib.run.kernels import WarmKernels
+
+            if zygote is not None and zygote.alive() and \
+                    zygote.preload == WarmKernels(self._preload).preload:
+                self._zygote = zygote  # started early, for these very imports: taken over
+            elif zygote is not None:
+                zygote.close()  # for other imports (the batch changed as it was read)
+            self._zygote_socket()
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(list(_WORKER_IMPORTS))
+        self._free = [_Slot(ctx, render, pdf) for _ in range(n)]
+        for slot in self._free:
+            slot._start()
         self._lock = threading.Lock()
         self.address = "local"
+
+    def _zygote_socket(self) -> str:
+        """The pool zygote's socket, after starting it again if it died."""
+        from cxlib.run.kernels import WarmKernels
+
+        with self._zlock:
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = WarmKernels(self._preload or ()).start()
+            return str(self._zygote.socket_path)
 
     def map_unordered(self, next_spec: Callable[[], dict[str, Any] | None],
                       on_start: Callable[[dict[str, Any]], None]) -> Iterator[dict[str, Any]]:
@@ -343,6 +420,8 @@ class LocalPool:
         def drive(slot: _Slot) -> None:
             while (spec := todo.get()) is not None:
                 on_start(spec)
+                if self._preload is not None and spec.get("kernels", "warm") == "warm":
+                    spec = {**spec, "zygote": self._zygote_socket()}
                 try:
                     rec = slot.run(spec, time.monotonic() + float(spec["timeout"]) + GRACE)
                 except Exception as exc:
@@ -373,6 +452,10 @@ class LocalPool:
                 slot.conn.send(None)
         for slot in self._free:
             slot.stop()
+        with self._zlock:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
 
 
 class DaskPool:

@@ -3,14 +3,16 @@
 The appendix is generated from the ``methods`` cxlib recorded in a notebook's
 results file (:func:`cxlib.methods.note_method`): grouped by step and method,
 with what the entries have in common said once and what tells them apart
-(outcome, level, n...) listed per use. Steps, methods and detail keys are
-translated through ``phrases.yml``; values through :func:`detail`. Entries that
+(outcome, level, n...) listed per use. Steps and methods are translated through
+``phrases.yml``; detail keys by :func:`key_words` (their ``detail_<key>``
+message, in every language); values through :func:`detail`. Entries that
 say nothing to a reader (empty lists, internal keys such as ``by: []``) are
 left out.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from pathlib import Path
@@ -20,13 +22,17 @@ from cxlib import i18n
 from cxlib.share import formats
 
 __all__ = ["COLUMN_DETAILS", "TEMPLATES", "appendix_groups", "appendix_html", "column_words",
-           "detail", "env", "plain", "words"]
+           "detail", "env", "key_words", "plain", "words"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+@functools.cache
 def env(lang: str) -> Any:
-    """A Jinja environment over ``templates/`` with ``t`` and ``upper`` for ``lang``."""
+    """A Jinja environment over ``templates/`` with ``t`` and ``upper`` for ``lang``.
+
+    One per language and process, so each template is compiled once (a worker
+    renders many reports; issue 17). Callers must not change it."""
     import jinja2
 
     e = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
@@ -45,8 +51,11 @@ def detail(v: Any, lang: str, key: str | None = None) -> str:
 
     Lists read as words (``a, b and c``; empty: "none"); a column name as its
     catalog label (``col_<name>``), and under a :data:`COLUMN_DETAILS` key an
-    id without one with spaces for underscores.
+    id without one with spaces for underscores. A value with a message of its
+    own under its key (``detail_unbalanced_drop_units``) reads as that message.
     """
+    if key and isinstance(v, str) and i18n.has(f"detail_{key}_{v}"):
+        return i18n.t(f"detail_{key}_{v}", lang)
     if key in COLUMN_DETAILS:
         if isinstance(v, str) and not i18n.has(v) and (i18n.has(f"col_{v}")
                                                       or _IDENT.fullmatch(v)):
@@ -70,13 +79,33 @@ def detail(v: Any, lang: str, key: str | None = None) -> str:
         if v and all(formats.is_number(x) for x in v):  # an interval, a grid: numbers
             return "[" + "; ".join(detail(x, lang) for x in v) + "]"
         return words([detail(x, lang) for x in v], lang)
-    if isinstance(v, dict):
-        return "; ".join(f"{i18n.phrase(str(k), lang)}: {detail(x, lang)}"
-                         for k, x in v.items())
+    if isinstance(v, dict):  # outcomes: column names; diagnostics: detail keys
+        name = column_words if key in _COLUMN_KEYED else key_words
+        return "; ".join(f"{name(str(k), lang)}: {detail(x, lang)}" for k, x in v.items())
     s = str(v)
     if i18n.has(s):
         return i18n.t(s, lang)
     return plain(i18n.phrase(s, lang), lang)
+
+
+#: Details that are dicts keyed by column names (``outcomes: {retained: binomial}``).
+_COLUMN_KEYED = frozenset({"outcomes"})
+
+
+def key_words(key: str, lang: str) -> str:
+    """A recorded detail's key in words: its ``detail_<key>`` message
+    (``pretrend_p`` -> "pre-trend test p-value"), else its phrase
+    (``phrases.yml``), else the id with spaces for underscores.
+
+    Examples
+    --------
+    >>> key_words("n_min", "en"), key_words("n_min", "tr")
+    ('smallest n', 'en küçük n')
+    """
+    if i18n.has(f"detail_{key}"):
+        return i18n.t(f"detail_{key}", lang)
+    text = i18n.phrase(key, lang)
+    return column_words(key, lang) if text == key and _IDENT.fullmatch(key) else text
 
 
 #: A column or code id (``branch_id``, ``proactive_per_month``): shown in words.
@@ -136,10 +165,10 @@ def appendix_groups(methods: list[dict[str, Any]], lang: str) -> list[dict[str, 
         varying = [k for k in keys if k not in common]
         variants: list[list[tuple[str, str]]] = []
         for u in uses if len(uses) > 1 else []:
-            row = [(i18n.phrase(k, lang), detail(u[k], lang, k)) for k in varying if k in u]
+            row = [(key_words(k, lang), detail(u[k], lang, k)) for k in varying if k in u]
             if row not in variants:  # uses that read the same (p 0.2947 twice) once
                 variants.append(row)
-        shared = [(i18n.phrase(k, lang), detail(uses[0][k], lang, k)) for k in common]
+        shared = [(key_words(k, lang), detail(uses[0][k], lang, k)) for k in common]
         if len(variants) == 1:  # the uses differ in nothing a reader sees
             shared += variants.pop()
         out.append({

@@ -9,7 +9,10 @@ hidden. In order:
 2. a banner when the job failed or did not finish, and then no numbers;
 3. the headline findings as sentences with the number, its interval and base
    ("During the sale, the weakest link is Checkout: 2.89 of 5 [2.83; 2.94],
-   2,107 respondents"), the decision in words with the money, KPI tiles;
+   2,107 respondents"), a sentence on each panel drawn on public data (notebook
+   04's outside checks: which data, what they show, not the client's), the
+   decision in words with the money, KPI tiles; an innovation is named in the
+   report's language (recorded names, else the synthetic world's truth.json);
 4. the figures; 5. formatted tables (:mod:`cxlib.share.tables`); 6. the
    methods appendix (:mod:`cxlib.share.appendix`).
 
@@ -50,6 +53,8 @@ class Brief:
     decision: dict[str, str] | None = None
     tiles: list[dict[str, Any]] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    #: Sentences under the figures (what outside data a panel shows).
+    figure_notes: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     appendix: str = ""
 
@@ -220,7 +225,8 @@ def _label(h: dict[str, Any], cat: Any, params: dict[str, Any], lang: str) -> st
             name=_name(cat, h.get("touchpoint_id"), lang))
     if key == "att":
         found = re.fullmatch(r"Effect of (.+) on (\w+) per unit-period", own)
-        innovation = found.group(1) if found else str(params.get("innovation_id", ""))
+        innovation = (h.get("names") or {}).get(lang) or (
+            found.group(1) if found else str(params.get("innovation_id", "")))
         outcome = params.get("outcome") or (found.group(2) if found else "")
         return i18n.t("hl_att", lang).format(innovation=innovation,
                                              outcome=word(outcome, lang))
@@ -626,10 +632,12 @@ def build_brief(results: dict[str, Any] | None, *, notebook: str, nb: Any = None
         brief.banner = i18n.t(key, lang).format(where=problem or formats.MISSING)
         return brief
     assert results is not None
+    results = _innovation_named(results, params, truth)
     for h in results.get("headlines", []):
         s = _sentence(h, results, catalog, lang, currency)
         if s:
             brief.findings.append(s)
+    brief.figure_notes = _outside_data(results, lang)  # findings stay on the first screen
     brief.decision = _decision(results, lang, currency)
     brief.tiles = [k for k in kpis(results, catalog=catalog, language=lang, currency=currency)
                    if k["key"] not in ("decision", "fix_first")]
@@ -639,6 +647,38 @@ def build_brief(results: dict[str, Any] | None, *, notebook: str, nb: Any = None
                                               currency=currency, params=params) if t.brief]
     brief.appendix = appendix
     return brief
+
+
+#: Notebook 04's checks on public data, known by the (dose, outcome) of their
+#: cross-tabulation in the methods (:func:`cxlib.analysis.contacts.prepare_bank`,
+#: ``prepare_telecom``): the sentence that says what those data are.
+_OUTSIDE_DATA = {("contacts", "subscribed"): "real_bank_note",
+                 ("service_calls", "churned"): "real_telecom_note"}
+
+
+def _outside_data(results: dict[str, Any], lang: str) -> list[str]:
+    """One sentence per public dataset the notebook drew a panel of: which data, what
+    the panel shows, and that it is an outside check, not the client's data."""
+    keys = [_OUTSIDE_DATA.get((m.get("dose"), m.get("outcome")))
+            for m in results.get("methods") or [] if isinstance(m, dict)]
+    return [i18n.t(k, lang) for k in dict.fromkeys(k for k in keys if k)]
+
+
+def _innovation_named(results: dict[str, Any], params: dict[str, Any],
+                      truth: dict[str, Any] | None) -> dict[str, Any]:
+    """Results whose att headline carries the innovation's names by language: as
+    recorded, else from the world's ``truth.json`` (a synthetic world names its
+    innovations in en/tr/az); user data with one name keep it in every language."""
+    planted = ((truth or {}).get("innovations") or {}).get(str(params.get("innovation_id")))
+    heads = results.get("headlines") or []
+    if not planted or not any(h.get("key") == "att" and not h.get("names") for h in heads):
+        return results
+    from cxlib.analysis.innovation import innovation_names
+
+    names = innovation_names(planted, str(params.get("innovation_id")))
+    return {**results, "headlines": [{**h, "names": names}
+                                     if h.get("key") == "att" and not h.get("names") else h
+                                     for h in heads]}
 
 
 def brief_html(brief: Brief) -> str:

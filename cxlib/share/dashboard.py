@@ -173,19 +173,20 @@ def _date(manifest: dict[str, Any], lang: str) -> str:
 
 
 def build_index(run_dir: str | os.PathLike[str], *, previous_run_dir: str | os.PathLike[str]
-                | None = None, language: str = "en", exports: bool = True) -> Path:
+                | None = None, language: str = "en", exports: bool = True,
+                pdf: bool = True) -> Path:
     """Write ``index.html`` for a run folder (see the module docstring); returns its path.
 
     With ``exports`` (the default) also the run's exports
     (:func:`cxlib.share.export.export_run`: a PDF of each brief when Chromium is
-    installed, ``tables.xlsx``) and, after the index, ``<run>.zip``.
+    installed and ``pdf``, ``tables.xlsx``) and, after the index, ``<run>.zip``.
     """
     lang = language
     run = Path(run_dir).resolve()
     if exports:
         from cxlib.share import export
 
-        export.export_run(run, language=lang)
+        export.export_run(run, language=lang, pdf=pdf)
     manifest, results = load_run(run)
     jobs_list = manifest.get("jobs", [])
     params_of = {j["job_id"]: {**(j.get("parameters") or {}),

@@ -1,10 +1,9 @@
 """Exports of a run: a PDF of each brief, one Excel workbook of its tables, one zip.
 
-* :func:`html_to_pdf` prints a brief with headless Chromium (``--print-to-pdf``;
-  installed by ``scripts/install_test_deps.sh``, ``CX_CHROMIUM`` names another
-  binary). The page fetches nothing and runs nothing, so printing it offline is
-  exact. Chromium rather than an HTML-to-PDF library: the browser tests open
-  the same pages in the same engine, so what is printed is what was tested.
+* :func:`html_to_pdf` prints a brief with headless Chromium: one browser kept
+  alive per process and driven over the DevTools protocol, with the one-shot
+  ``--print-to-pdf`` command as fallback (:mod:`cxlib.share.pdf`, re-exported
+  here with :func:`chromium`).
 * :func:`run_workbook` writes ``tables.xlsx`` (openpyxl): a contents sheet,
   then one sheet per table of every job (the manager tables of
   :mod:`cxlib.share.tables`, headers in the report's language), numbers kept
@@ -20,9 +19,7 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from typing import Any
 from cxlib import i18n
 from cxlib.errors import CxError
 from cxlib.io import write_bytes_atomic
+from cxlib.share.pdf import chromium, html_to_pdf
 from cxlib.share.tables import Table, manager_tables
 
 __all__ = ["chromium", "export_run", "html_to_pdf", "run_workbook", "run_zip"]
@@ -38,45 +36,6 @@ __all__ = ["chromium", "export_run", "html_to_pdf", "run_workbook", "run_zip"]
 _EXCEL_FORMATS = {"score": "0.00", "points": "0.0", "share": "0.0%", "percent": "0%",
                   "probability": "0.0%", "pvalue": "0.000", "money": "#,##0",
                   "count": "#,##0", "periods": "0.0", "number": "General"}
-
-
-def chromium() -> str | None:
-    """The headless browser used for PDFs (``CX_CHROMIUM``, else chromium on PATH)."""
-    env = os.environ.get("CX_CHROMIUM")
-    if env:
-        return env
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
-def html_to_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str], *,
-                timeout: float = 120) -> Path:
-    """Print a local HTML page to PDF with headless Chromium; returns the PDF's path.
-
-    Raises
-    ------
-    cxlib.errors.CxError
-        Chromium is missing or printing failed.
-    """
-    exe = chromium()
-    if exe is None:
-        raise CxError("PDF export needs headless Chromium: install it "
-                      "(scripts/install_test_deps.sh) or set CX_CHROMIUM")
-    src, target = Path(html_path).resolve(), Path(pdf_path)
-    with tempfile.TemporaryDirectory(prefix="cx-pdf-") as tmp:
-        out = Path(tmp) / "out.pdf"
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer",
-               f"--print-to-pdf={out}", src.as_uri()]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-        if not out.exists() or out.stat().st_size == 0:
-            raise CxError(f"printing {src.name} to PDF failed: {proc.stderr.strip()[-300:]}")
-        return write_bytes_atomic(target, out.read_bytes())
 
 
 def _sheet_name(title: str, used: set[str]) -> str:

@@ -25,6 +25,7 @@ run papermill by hand.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -47,7 +48,8 @@ from cxlib.share.brief import (
 from cxlib.share.dashboard import build_index, personal_values_for
 from cxlib.share.results import results_path_for
 
-__all__ = ["build_index", "main", "personal_kinds", "personal_values_for", "render_notebook"]
+__all__ = ["build_index", "main", "personal_kinds", "personal_values_for", "render_notebook",
+           "warm_up"]
 
 #: Output types kept in the analysts' view (others need JavaScript or are not for people).
 _KEEP_MIMES = ("text/html", "text/markdown", "text/latex", "image/png", "image/jpeg",
@@ -117,11 +119,37 @@ def personal_kinds(columns: Any, lang: str) -> str:
     return words([i18n.t(k, lang) for k in order if k in found], lang)
 
 
-def _analyst_page(nb: Any, appendix: str) -> str:
+def _as_is(html: Any) -> str:
+    return html.decode() if isinstance(html, bytes) else str(html)
+
+
+@functools.cache
+def _exporter() -> Any:
+    """One nbconvert exporter per process: a new one compiles its Jinja templates
+    again (about 0.15 s, most of an analysts' page; issue 17).
+
+    nbconvert's own ``clean_html`` (bleach over every highlighted code cell, half
+    of the page's time) is left out: the whole page then goes through
+    :func:`cxlib.share.sanitize.sanitize_html`, which is what makes it safe."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
-    body, _ = exporter.from_notebook_node(nb)
+    return HTMLExporter(template_name="lab", embed_images=True,
+                        filters={"clean_html": _as_is})
+
+
+def warm_up(language: str = "en") -> None:
+    """Build what every render needs once per process (the nbconvert exporter and the
+    brief's templates, ~0.3 s), so a worker does it while it waits for its first
+    kernel rather than in its first report's time."""
+    from cxlib.share.appendix import env
+
+    _exporter()
+    for name in ("brief.html.j2", "appendix.html.j2"):
+        env(language).get_template(name)
+
+
+def _analyst_page(nb: Any, appendix: str) -> str:
+    body, _ = _exporter().from_notebook_node(nb)
     return body.replace("</body>", appendix + "\n</body>", 1)
 
 

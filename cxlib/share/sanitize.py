@@ -37,6 +37,7 @@ Share layer (sanitising); personal data is masked by :mod:`cxlib.share.mask`.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from html import escape
 from typing import Any
@@ -91,12 +92,17 @@ def _css_fetches(css: str) -> bool:
                for m in _CSS_URL.finditer(plain))
 
 
+@functools.lru_cache(maxsize=64)
 def sanitize_css(css: str) -> str:
     """A style sheet without ``@import``, outside ``url()`` or script-ish constructs.
 
     ``url()`` other than a data image becomes ``none``; ``image-set()`` is
     disabled; a sheet that still could fetch or run anything (hidden behind
     CSS escapes, ``expression()``...) is dropped whole.
+
+    A pure function of its text, so results are cached: every analysts' page
+    carries the same JupyterLab style sheets, which took most of a page's
+    sanitising (issue 17).
     """
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     css = re.sub(r"@(?:import|namespace)\b[^;]*;?", "", css, flags=re.I)

@@ -20,7 +20,7 @@ def test_whale_plot_draws_the_hand_worked_curve() -> None:
     w = pf.whale_curve(pd.DataFrame({"profit": [5.0, -2.0, 3.0, -1.0]}))
     ax = pc.whale_plot(w)
     line = ax.get_lines()[0]
-    assert np.allclose(line.get_ydata(), [0, 100, 160, 140, 100])
+    assert np.allclose(line.get_ydata(), [0, 1.0, 1.6, 1.4, 1.0])  # shares, percent ticks
     assert np.allclose(line.get_xdata(), [0, 0.25, 0.5, 0.75, 1.0])
 
 
@@ -37,7 +37,7 @@ def test_segment_profit_plot_colours_loss_makers_red() -> None:
 def test_hourly_and_cutoff_plots() -> None:
     h = pd.DataFrame({"channel_type": ["x"] * 3, "hour": [9, 12, 15], "share": [0.2, 0.3, 0.5]})
     ax = pc.hourly_plot(h, cutoff=12)
-    assert np.allclose(ax.get_lines()[0].get_ydata(), [20, 30, 50])
+    assert np.allclose(ax.get_lines()[0].get_ydata(), [0.2, 0.3, 0.5])
     c = pd.DataFrame({"urgent": ["all"], "customer_days_per_year": [10.0], "days_ci_low": [8.0],
                       "days_ci_high": [12.0]})
     ax = pc.cutoff_plot(c)

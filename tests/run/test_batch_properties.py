@@ -134,7 +134,7 @@ def test_any_text_is_answered(text: str, monkeypatch: pytest.MonkeyPatch,
 class _FakePool:
     """In-process stand-in for the worker pool: every job 'succeeds' with one output."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, **_: Any) -> None:
         self.n, self.address = n, "fake"
 
     def map_unordered(self, next_spec: Any, on_start: Any) -> Any:

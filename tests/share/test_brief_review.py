@@ -128,7 +128,8 @@ def test_appendix_says_lists_and_columns_in_words():
     text = _said("en")
     assert "['" not in text and "[]" not in text and "per data" not in text
     assert "controls: Branch;" in text and "controls: none;" in text
-    assert "dose: proactive per month" in text and "by: Segment" in text
+    assert "dose (contacts measure): proactive contacts per month" in text
+    assert "broken down by: Segment" in text
     assert "controls: Segment, Branch, and account age" in text
     assert "chapter 5" in text and "ch. 5" not in text
     assert "[0.553; 0.604]" in text  # numbers stay an interval
@@ -140,8 +141,8 @@ def test_appendix_shows_uses_that_read_the_same_once():
     from cxlib.share import appendix
 
     (g,) = [g for g in appendix.appendix_groups(METHODS, "en") if g["step"] == "effect"]
-    assert g["variants"] == [[("outcome", "margin"), ("pretrend_p", "0.295")],
-                             [("outcome", "csat"), ("pretrend_p", "0.459")]]
+    assert g["variants"] == [[("outcome", "margin"), ("pre-trend test p-value", "0.295")],
+                             [("outcome", "csat"), ("pre-trend test p-value", "0.459")]]
 
 
 def test_privacy_note_names_kinds_not_column_ids():

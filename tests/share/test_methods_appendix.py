@@ -84,7 +84,7 @@ def test_real_calls_reach_the_rendered_appendix(tmp_path, recorded):
         drivers_row = rows["Key-driver importance"]
         assert f"n: {fit.n:,}" in drivers_row  # base size, with grouping
         assert "percentile bootstrap" in drivers_row
-        assert f"r2: {round(fit.r2, 3):g}" in drivers_row  # diagnostics, nested
+        assert f"R²: {round(fit.r2, 3):g}" in drivers_row  # diagnostics, nested, in words
         for m in methods:  # every noted reference reaches the page
             if m.get("reference"):
                 assert m["reference"] in text

@@ -304,7 +304,7 @@ def test_payloads_are_shown_as_text_and_nothing_can_run(executed):
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
-    ("en", ["Methods appendix", "Multiple comparisons", "cells: 1,234", "n_median: 1,234.5",
+    ("en", ["Methods appendix", "Multiple comparisons", "cells: 1,234", "median n: 1,234.5",
             "REPORT RUN", "March 14, 2025", "12.5", "Weakest link: During the sale",
             "Checkout", "low base"]),
     ("tr", ["Yöntem eki", "Çoklu karşılaştırmalar", "hücre sayısı: 1.234",

@@ -108,19 +108,24 @@ MOVES = (
 )
 
 AMORTISATION_PERIODS = 24
-#: Innovations: steady-state margin effect ("att", per branch-month, for a cohort with
+#: Innovations: names (``name`` in English, ``name_tr``/``name_az``: the brief names an
+#: innovation in its reader's language; plain strings, no draw depends on them),
+#: steady-state margin effect ("att", per branch-month, for a cohort with
 #: cohort_effect 1), costs, side effects; cohorts as months of a 24-month window (scaled to
 #: other lengths), each with its own effect multiplier (earlier adopters gain more).
 INNOVATIONS = (
     {"id": "proactive_calls", "name": "Proactive service calls", "att": 900.0,
+     "name_tr": "Proaktif hizmet aramaları", "name_az": "Proaktiv xidmət zəngləri",
      "cost": 1000.0, "one_off": 6000.0, "contacts": 0.6, "direction": "proactive",
      "csat_latent": -0.10, "share": 0.3, "cohorts": (6, 9, 12),
      "cohort_effect": (1.3, 1.0, 0.7)},
     {"id": "self_service_kiosk", "name": "Self-service kiosks", "att": 2500.0,
+     "name_tr": "Self servis kiosklar", "name_az": "Özünəxidmət kioskları",
      "cost": 400.0, "one_off": 14400.0, "contacts": 0.0, "direction": "inbound",
      "csat_latent": 0.05, "share": 0.3, "cohorts": (8, 13, 17),
      "cohort_effect": (1.3, 1.0, 0.7)},
     {"id": "messenger_support", "name": "Messenger support line", "att": 1100.0,
+     "name_tr": "Mesajlaşma destek hattı", "name_az": "Messencer dəstək xətti",
      "cost": 200.0, "one_off": 4800.0, "contacts": 0.2, "direction": "inbound",
      "csat_latent": 0.0, "share": 0.2, "cohorts": (4, 14),
      "cohort_effect": (1.2, 0.8)},

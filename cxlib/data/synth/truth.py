@@ -134,7 +134,9 @@ def world_truth(world: World) -> dict[str, Any]:
         pays = att > cost + one_off / AMORTISATION_PERIODS
         units = np.flatnonzero(world.starts[:, v] >= 0)
         innovations[inn["id"]] = {
-            "name": inn["name"], "unit": "branch_id",
+            "name": inn["name"],
+            **{k: inn.get(k) or inn["name"] for k in ("name_tr", "name_az")},
+            "unit": "branch_id",
             **mt, "cost_per_unit_period": cost,
             "one_off_cost": one_off, "amortisation_periods": AMORTISATION_PERIODS,
             "net_per_unit_period": att - cost - one_off / AMORTISATION_PERIODS,

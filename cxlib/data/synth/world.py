@@ -149,7 +149,7 @@ def generate(out_dir: str | Path, *, size: str | int = "small", seed: int = 1) -
         - ``contacts.parquet``: contact_id, customer_id, date, channel, direction
           (proactive/inbound), touchpoint_id, branch_id.
         - ``innovations.parquet``: innovation_id, name, unit_id, start_date,
-          cost_per_period, one_off_cost.
+          cost_per_period, one_off_cost, name_tr, name_az.
         - ``truth.json``: every planted parameter (keys of the brief plus extras).
 
     Notes
@@ -314,8 +314,14 @@ def generate(out_dir: str | Path, *, size: str | int = "small", seed: int = 1) -
 
 
 def innovations_table(starts: np.ndarray, unit_ids: list[str]) -> pa.Table:
+    """One row per innovation x unit that got it (``innovations.parquet``).
+
+    ``name`` is the English name; ``name_tr`` and ``name_az`` (constants, no draw
+    depends on them) come last, so the other columns are what they were without them.
+    """
+    names = [f"name_{lang}" for lang in ("tr", "az")]
     rows: dict[str, list] = {k: [] for k in ("innovation_id", "name", "unit_id", "start_date",
-                                             "cost_per_period", "one_off_cost")}
+                                             "cost_per_period", "one_off_cost", *names)}
     for v, inn in enumerate(INNOVATIONS):
         for u in np.flatnonzero(starts[:, v] >= 0):
             rows["innovation_id"].append(inn["id"])
@@ -324,6 +330,8 @@ def innovations_table(starts: np.ndarray, unit_ids: list[str]) -> pa.Table:
             rows["start_date"].append(MONTH_STARTS[starts[u, v]].astype("datetime64[ns]"))
             rows["cost_per_period"].append(inn["cost"])
             rows["one_off_cost"].append(inn["one_off"])
+            for k in names:
+                rows[k].append(inn.get(k) or inn["name"])
     return pa.table({
         "innovation_id": pa.array(rows["innovation_id"], pa.string()),
         "name": pa.array(rows["name"], pa.string()),
@@ -331,6 +339,7 @@ def innovations_table(starts: np.ndarray, unit_ids: list[str]) -> pa.Table:
         "start_date": pa.array(np.array(rows["start_date"], dtype="datetime64[ns]")),
         "cost_per_period": pa.array(rows["cost_per_period"], pa.float64()),
         "one_off_cost": pa.array(rows["one_off_cost"], pa.float64()),
+        **{k: pa.array(rows[k], pa.string()) for k in names},
     })
 
 

@@ -1,0 +1,126 @@
+"""The local pool: one zygote for all its workers, a fresh kernel per job, restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from cxlib.run import kernels
+from cxlib.run.workers import LocalPool
+
+BODY = """\
+import json, os
+pid, parent = os.getpid(), os.getppid()
+"""
+
+
+def _notebook(path: Path) -> str:
+    nb = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell('results_path: str = ""  # set by the pool',
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(BODY + "json.dump({'pid': pid, 'parent': parent}, "
+                                          "open(results_path, 'w'))")]
+    nbformat.write(nb, str(path))
+    return path.read_text(encoding="utf-8")
+
+
+def _specs(path: Path, n: int, start: int = 0) -> list[dict[str, Any]]:
+    text = _notebook(path)
+    return [{"job_id": f"j{i}", "notebook": str(path), "notebook_json": text,
+             "parameters": {}, "timeout": 60, "render": False, "language": "en",
+             "kernels": "warm", "preload": [], "attempt": 1} for i in range(start, start + n)]
+
+
+def _run(pool: LocalPool, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    queue = list(reversed(specs))
+    out = []
+    for rec in pool.map_unordered(lambda: queue.pop() if queue else None, lambda _s: None):
+        assert rec["status"] == "ok", rec.get("error")
+        name = next(k for k in rec["files"] if k.endswith(".results.json"))
+        out.append(json.loads(rec["files"][name]))
+    return out
+
+
+def test_the_pool_keeps_one_zygote_for_its_workers_and_restarts_it(tmp_path: Path) -> None:
+    pool = LocalPool(2, preload=())
+    try:
+        zygote = pool._zygote._proc.pid
+        first = _run(pool, _specs(tmp_path / "a.ipynb", 6))
+        # every kernel is a fresh process, and all were forked by the pool's one zygote
+        assert len({r["pid"] for r in first}) == 6
+        assert {r["parent"] for r in first} == {zygote}
+        assert {r["parent"] for r in first}.isdisjoint({s.proc.pid for s in pool._free})
+        os.kill(zygote, signal.SIGKILL)
+        os.waitpid(zygote, 0)
+        again = _run(pool, _specs(tmp_path / "b.ipynb", 2, start=6))
+        new = pool._zygote._proc.pid
+        assert new != zygote and {r["parent"] for r in again} == {new}
+    finally:
+        pool.close()
+    assert pool._zygote is None
+    assert kernels._ZYGOTES == {}  # the workers started no zygote of their own
+
+
+def test_the_runner_starts_the_zygote_before_loading_the_batch(tmp_path: Path,
+                                                               monkeypatch: Any) -> None:
+    """run_batch starts the zygote from a first look at the batch file, and the pool
+    takes that one over instead of starting another."""
+    import yaml
+
+    from cxlib.run import batch
+
+    nb = tmp_path / "a.ipynb"
+    _notebook(nb)
+    path = tmp_path / "b.yml"
+    path.write_text(yaml.safe_dump({"name": "early", "workers": 1, "render": False,
+                                    "jobs": [str(nb)]}), encoding="utf-8")
+    started: list[Any] = []
+    real_start = kernels.WarmKernels.start
+
+    def counting_start(self: Any) -> Any:
+        started.append(self)
+        return real_start(self)
+
+    monkeypatch.setattr(kernels.WarmKernels, "start", counting_start)
+    order: list[str] = []
+    real_load = batch.load_batch
+    monkeypatch.setattr(batch, "load_batch",
+                        lambda p: (order.append(f"load after {len(started)}"), real_load(p))[1])
+    _, manifest = batch.run_batch(path, out_root=tmp_path / "r", progress=False)
+    assert manifest["jobs"][0]["status"] == "ok"
+    assert order == ["load after 1"]  # the zygote was started before the batch was loaded
+    assert len(started) == 1  # ... and the pool used it
+    assert not started[0].alive()  # closed with the pool
+
+
+@pytest.mark.parametrize("pdf", [False, True])
+def test_pdf_false_renders_the_views_but_prints_no_pdf(tmp_path: Path, pdf: bool) -> None:
+    import yaml
+
+    from cxlib.run import batch
+    from cxlib.share import pdf as pdf_
+
+    if pdf and pdf_.chromium() is None:
+        pytest.skip("headless Chromium not installed (scripts/install_test_deps.sh)")
+    nb = tmp_path / "a.ipynb"
+    nbf = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbf.cells = [nbformat.v4.new_code_cell('results_path: str = ""  # set by the runner',
+                                           metadata={"tags": ["parameters"]}),
+                 nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nbf, str(nb))
+    path = tmp_path / "b.yml"
+    path.write_text(yaml.safe_dump({"name": "nopdf", "workers": 1, "render": True, "pdf": pdf,
+                                    "jobs": [str(nb)]}), encoding="utf-8")
+    run_dir, manifest = batch.run_batch(path, out_root=tmp_path / "r", progress=False)
+    assert manifest["status"] == "ok", manifest
+    assert len(list(run_dir.glob("*.manager.html"))) == 1
+    assert len(list(run_dir.glob("*.analyst.html"))) == 1
+    assert len(list(run_dir.glob("*.manager.pdf"))) == (1 if pdf else 0)
