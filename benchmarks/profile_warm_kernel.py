@@ -26,6 +26,15 @@ found the ~0.75 s a forked kernel paid per report before issue 17: a launcher
 process per kernel, lazily imported modules (pyarrow's Parquet reader, pandera)
 imported again by every report, 0.1 s polling after the kill, papermill saving
 the notebook after every cell; see ``cxlib/run/zygote.py`` for what changed.
+
+The second round (``--render``) found the rendering side: a new nbconvert
+exporter per report compiled its Jinja templates again (0.09 s), the brief's
+own templates likewise, the JupyterLab style sheet was sanitised again for
+every page (0.02 s), nbconvert's bleach pass over every code cell duplicated
+the page sanitiser (0.02 s), the message catalog was parsed by the pure-Python
+YAML loader in every process (0.24 s), and a fresh Chromium per PDF cost about
+0.5 s. ``render`` went from ~128 ms to ~35 ms and ``pdf`` from ~540 ms to
+~55 ms (one kept browser per worker; :mod:`cxlib.share.pdf`).
 """
 
 from __future__ import annotations

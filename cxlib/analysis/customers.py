@@ -19,6 +19,7 @@ personal values wherever a notebook displays it; tested).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,30 +28,42 @@ import pandas as pd
 
 from cxlib import i18n
 from cxlib.analysis import clv
-from cxlib.errors import ParameterError
+from cxlib.errors import CxError, ParameterError
 
 __all__ = ["CARD_TEMPLATE", "Profile", "customer_360", "record_results"]
 
 CARD_TEMPLATE = """\
-<div class="cx-card" data-cx-personal="customer-card" lang="{{ lang }}">
-<h3>{{ s.name or s.customer_id }} <small>{{ s.customer_id }}</small></h3>
-<p>{{ v.segment }}{% if v.customer_type %} · {{ v.customer_type }}{% endif %} · {{ s.region }}
- · {{ L.specialist }} {{ s.specialist_id or L.none }}</p>
-<table>
-<tr><th>{{ L.orders }}</th><td>{{ v.n_orders }} ({{ v.revenue }})</td></tr>
-<tr><th>{{ L.last_purchase }}</th><td>{{ v.last_purchase or L.never }}
- {% if v.last_channel %}({{ v.last_channel }}){% endif %}</td></tr>
-<tr><th>{{ L.open_orders }}</th><td>{{ v.open_orders }}</td></tr>
-<tr><th>{{ L.pays_by }}</th><td>{{ v.payment_method or L.na }}; {{ v.late }}</td></tr>
-<tr><th>{{ L.complaints }}</th><td>{{ v.complaints }}</td></tr>
-<tr><th>{{ L.answers }}</th><td>{{ v.n_answers }}{% if s.last_comment %}: "{{ s.last_comment }}"
-{% endif %}</td></tr>
-<tr><th>{{ L.churn_risk }}</th><td>{{ v.churn }}</td></tr>
-<tr><th>{{ L.expected_value }}</th><td>{{ v.expected_value }} ({{ v.horizon }})</td></tr>
+{%- set left = "text-align: left" -%}
+{%- set rows = [
+  (L.orders, v.n_orders ~ " (" ~ v.revenue ~ ")"),
+  (L.last_purchase, (v.last_purchase or L.never)
+                    ~ (" (" ~ v.last_channel ~ ")" if v.last_channel else "")),
+  (L.open_orders, v.open_orders),
+  (L.pays_by, (v.payment_method or L.na) ~ "; " ~ v.late),
+  (L.complaints, v.complaints),
+  (L.answers, v.n_answers ~ (': "' ~ s.last_comment ~ '"' if s.last_comment else "")),
+  (L.churn_risk, v.churn),
+  (L.expected_value, v.expected_value ~ " (" ~ v.horizon ~ ")")] -%}
+<div>
+<table class="cx-card" data-cx-personal="customer-card" lang="{{ lang }}" style="margin: 0.5em 0">
+<caption style="{{ left }}; font-weight: bold; font-size: 1.15em; padding: 0.3em 0">\
+{{ s.name or s.customer_id }} · {{ s.customer_id }}</caption>
+<tbody>
+<tr><td colspan="2" style="{{ left }}">\
+{{ [v.segment, v.customer_type, s.region, L.specialist ~ " " ~ (s.specialist_id or L.none)]
+   | select | join(" · ") }}</td></tr>
+{% for label, value in rows %}<tr><th scope="row" style="{{ left }}">{{ label }}</th>\
+<td style="{{ left }}">{{ value }}</td></tr>
+{% endfor %}</tbody>
 </table>
-{% if recent %}<table><tr><th>{{ L.date }}</th><th>{{ L.what }}</th><th>{{ L.detail }}</th></tr>
-{% for r in recent %}<tr><td>{{ r.date }}</td><td>{{ r.kind }}</td><td>{{ r.detail }}</td></tr>
-{% endfor %}</table>{% endif %}
+{% if recent %}<table class="cx-card-timeline" data-cx-personal="customer-card" lang="{{ lang }}">
+<thead><tr><th>{{ L.date }}</th><th style="{{ left }}">{{ L.what }}</th>\
+<th style="{{ left }}">{{ L.detail }}</th></tr></thead>
+<tbody>
+{% for r in recent %}<tr><td style="white-space: nowrap">{{ r.date }}</td>\
+<td style="{{ left }}">{{ r.kind }}</td><td style="{{ left }}">{{ r.detail }}</td></tr>
+{% endfor %}</tbody>
+</table>{% endif %}
 </div>
 """
 
@@ -78,6 +91,13 @@ def _amount(x: Any, language: str, digits: int = 2) -> str:
                                                                            digits=digits)
 
 
+def _money(x: Any, language: str, currency: str | None) -> str:
+    """An amount of money: :func:`_amount` followed by the currency when known
+    (``2.270,48 AZN``; a non-breaking space keeps the two together)."""
+    text = _amount(x, language)
+    return f"{text}\u00a0{currency}" if currency and text != i18n.t("n/a", language) else text
+
+
 def _date(x: Any, language: str) -> str:
     return "" if x is None or pd.isna(x) else i18n.format_date(str(pd.Timestamp(x).date()),
                                                                language)
@@ -98,12 +118,16 @@ class Profile:
     language : str
         ``en``, ``tr`` or ``az``: the card's labels, words and number marks
         (the summary and tables stay data).
+    currency : str or None
+        The dataset's currency (ISO code, ``AZN``), written after the card's
+        amounts; None when unknown (amounts without a currency).
     """
 
     customer_id: str
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     language: str = "en"
+    currency: str | None = None
 
     def __post_init__(self) -> None:
         _check_language(self.language)
@@ -125,7 +149,8 @@ class Profile:
             status = o.get("status", pd.Series("", index=o.index))
             parts.append(pd.DataFrame({"date": o["date"], "kind": i18n.t("card_kind_order", lang),
                                        "detail": words("status", status) + " "
-                                       + o["revenue"].map(lambda x: _amount(x, lang))}))
+                                       + o["revenue"].map(lambda x: _money(x, lang,
+                                                                           self.currency))}))
         k = self.tables.get("contacts")
         if k is not None and len(k):
             what = np.where(k.get("complaint", pd.Series(False, index=k.index)).fillna(False)
@@ -160,7 +185,7 @@ class Profile:
         labels = {k: i18n.t(f"card_{k}", lang) for k in _LABELS}
         labels |= {"none": i18n.t("none", lang), "na": i18n.t("n/a", lang)}
         return env.from_string(CARD_TEMPLATE).render(
-            s=_Attr(self.summary), v=_Attr(_card_values(self.summary, lang)),
+            s=_Attr(self.summary), v=_Attr(_card_values(self.summary, lang, self.currency)),
             L=_Attr(labels), recent=recent, lang=lang)
 
     def _repr_html_(self) -> str:
@@ -176,28 +201,29 @@ def _check_language(language: str) -> str:
     return language
 
 
-def _card_values(s: dict[str, Any], lang: str) -> dict[str, str]:
-    """The summary's facts as the card shows them in ``lang`` (words, marks, dates)."""
+def _card_values(s: dict[str, Any], lang: str, currency: str | None = None) -> dict[str, str]:
+    """The summary's facts as the card shows them in ``lang`` (words, marks, dates;
+    money followed by ``currency`` when known)."""
     churn = float(s.get("churn_probability", np.nan))
     return {
         "segment": _word("segment", s.get("segment"), lang),
         "customer_type": _word("customer_type", s.get("customer_type"), lang),
         "n_orders": _count(s.get("n_orders", 0), lang),
         "revenue": i18n.t("card_revenue", lang).format(
-            amount=_amount(s.get("revenue", 0.0), lang)),
+            amount=_money(s.get("revenue", 0.0), lang, currency)),
         "last_purchase": _date(s.get("last_purchase"), lang),
         "last_channel": _word("channel", s.get("last_channel"), lang),
         "open_orders": _count(s.get("open_orders", 0), lang),
         "payment_method": _word("method", s.get("payment_method"), lang),
         "late": i18n.t("card_late", lang).format(
             late=_count(s.get("late_payments", 0), lang), n=_count(s.get("n_payments", 0), lang),
-            amount=_amount(s.get("overdue_amount", 0.0), lang)),
+            amount=_money(s.get("overdue_amount", 0.0), lang, currency)),
         "complaints": i18n.t("card_complaints_of", lang).format(
             complaints=_count(s.get("complaints", 0), lang),
             n=_count(s.get("n_contacts", 0), lang)),
         "n_answers": _count(s.get("n_answers", 0), lang),
         "churn": i18n.t("n/a", lang) if np.isnan(churn) else i18n.format_percent(churn, lang),
-        "expected_value": _amount(s.get("expected_value", np.nan), lang),
+        "expected_value": _money(s.get("expected_value", np.nan), lang, currency),
         "horizon": i18n.t("card_weeks", lang).format(
             n=i18n.format_number(float(s.get("horizon_weeks", 0)), lang, digits=1, trim=True)),
     }
@@ -210,6 +236,21 @@ class _Attr(dict):
         return self.get(k)
 
 
+def _world_currency(world: Any) -> str | None:
+    """The currency in a world's planted truth (a World or its folder); None if unknown."""
+    if isinstance(world, (str, os.PathLike)):
+        from cxlib.data.readers import read_truth
+
+        try:
+            truth = read_truth(world)
+        except CxError:  # an unreadable truth.json: amounts without a currency
+            truth = None
+    else:
+        truth = getattr(world, "truth", None)
+    currency = truth.get("currency") if isinstance(truth, dict) else None
+    return str(currency) if currency else None
+
+
 def _ts(x: Any) -> str | None:
     return None if x is None or pd.isna(x) else str(pd.Timestamp(x).date())
 
@@ -217,7 +258,7 @@ def _ts(x: Any) -> str | None:
 def customer_360(world: Any, customer_id: str, *, store: Any = None,
                  bgnbd: clv.Fit | None = None, gamma_gamma: clv.Fit | None = None,
                  horizon_weeks: float = 52.0, as_of: str | pd.Timestamp | None = None,
-                 language: str = "en") -> Profile:
+                 language: str = "en", currency: str | None = None) -> Profile:
     """The whole customer: tables and headline facts for the card.
 
     Parameters
@@ -239,6 +280,10 @@ def customer_360(world: Any, customer_id: str, *, store: Any = None,
     language
         ``en``, ``tr`` or ``az``: the card's labels, words, numbers and dates
         (:meth:`Profile.card_html`); the summary and tables are data either way.
+    currency
+        ISO code written after the card's amounts; default: the world's
+        ``currency`` in its planted truth (``truth.json``, as the manager brief
+        reads it), none when the world does not say.
 
     Returns
     -------
@@ -302,8 +347,10 @@ def customer_360(world: Any, customer_id: str, *, store: Any = None,
     tables = {"customer": t["customers"], "orders": orders, "open_orders": open_orders,
               "payments": pays, "contacts": contacts, "complaints": complaints,
               "responses": resp}
+    if currency is None:
+        currency = _world_currency(world)
     return Profile(customer_id=summary["customer_id"], summary=summary, tables=tables,
-                   language=language)
+                   language=language, currency=currency)
 
 
 def record_results(out: Any, *, profit: pd.DataFrame, by_segment: pd.DataFrame,

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlib import i18n
-from cxlib.plots.labels import number_ticks, percent_label, percent_ticks
+from cxlib.plots.labels import number_ticks, percent_label, percent_ticks, value_label
 
 __all__ = ["LOW_BASE_GREY", "LOW_BASE_LABEL", "journey_chart", "segment_heatmap",
            "trend_lines"]
@@ -142,6 +142,9 @@ def segment_heatmap(
                   fontsize=8)
     if label:
         ax.set_yticks(np.arange(len(grid)) + 0.5, [label(t) for t in grid.index], fontsize=7)
+    # segments in the figure's language (v_<by>_<value>: kitle, varlıklı), as the brief says
+    ax.set_xticks(np.arange(grid.shape[1]) + 0.5,
+                  [value_label(by, c, language) for c in grid.columns])
     ax.set_ylabel("")
     ax.set_xlabel(i18n.t(f"col_{by}", language) if i18n.has(f"col_{by}") else by)
     return ax

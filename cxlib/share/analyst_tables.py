@@ -148,6 +148,8 @@ def _text_formatter(column: str, names: dict[str, str], language: str
             return names[s]
         if flags:
             return flag_text(s, language) or formats.MISSING
+        if column == "test":  # a method's name ("two-proportion z"), as the appendix says it
+            return _word(column, s, language) or i18n.phrase(s, language)
         return _word(column, s, language) or s
 
     return fmt

@@ -79,13 +79,14 @@ def context_labels(params: dict[str, Any], *, lang: str, truth: dict[str, Any] |
         PurePath(ds).name or formats.MISSING)
     col, val = params.get("filter_column") or "", params.get("filter_value") or ""
     if val not in ("", None) and col in ("segment", ""):
-        segment = str(val)
+        segment = formats.category(val, lang, col or None, params=params)
     elif val not in ("", None):
         col_label = i18n.t(f"col_{col}", lang) if i18n.has(f"col_{col}") else str(col)
         from cxlib.share.mask import is_personal_column, mask_value
 
         # a report filtered to one customer: its id never reaches a title, sheet or file
-        segment = f"{col_label}: {mask_value(val) if is_personal_column(col) else val}"
+        segment = f"{col_label}: " + (mask_value(val) if is_personal_column(col)
+                                      else formats.category(val, lang, col))
     else:
         segment = i18n.t("all_customers", lang)
     start, end = params.get("start") or "", params.get("end") or ""
@@ -231,7 +232,8 @@ def _label(h: dict[str, Any], cat: Any, params: dict[str, Any], lang: str) -> st
         return i18n.t("hl_att", lang).format(innovation=innovation,
                                              outcome=word(outcome, lang))
     if m := _CARE.fullmatch(key):
-        return i18n.t(f"hl_{m.group(1)}", lang).format(group=_group(m.group(2), lang))
+        return i18n.t(f"hl_{m.group(1)}", lang).format(group=_group(m.group(2), lang,
+                                                                     params))
     if i18n.has(f"hl_{key}"):
         return i18n.t(f"hl_{key}", lang)
     return i18n.phrase(own, lang)
@@ -241,9 +243,11 @@ def _label(h: dict[str, Any], cat: Any, params: dict[str, Any], lang: str) -> st
 _CARE = re.compile(r"(threshold|money_optimal|worth_per_year)_(.+)")
 
 
-def _group(g: Any, lang: str) -> str:
-    """A group of customers of notebook 04 (``all``: every customer) in words."""
-    return i18n.t("all_customers", lang) if str(g) == "all" else str(g)
+def _group(g: Any, lang: str, params: dict[str, Any] | None = None) -> str:
+    """A group of customers of notebook 04 (``all``: every customer) in words: a
+    segment by the catalog's ``v_group_<g>`` / ``v_<compare_by>_<g>``."""
+    return i18n.t("all_customers", lang) if str(g) == "all" else formats.category(
+        g, lang, "group", params=params)
 
 
 def word(s: Any, lang: str) -> str:
@@ -303,7 +307,7 @@ def _care_sentence(h: dict[str, Any], heads: dict[str, dict[str, Any]],
                                                         and (opt or th) is not None):
         return None  # said in the group's first sentence
     t = lambda k, **kw: i18n.t(k, lang).format(**kw)  # noqa: E731
-    group = _group(g, lang)
+    group = _group(g, lang, params)
     parts = []
     if th is not None:
         base = _base(th.get("n"), lang, "customers")
@@ -504,14 +508,14 @@ def segment_values(value: Any, params: dict[str, Any], language: str) -> str:
     """Segment names of a notebook-05 headline ("trade, regular") in ``language``.
 
     Each name is looked up as ``v_<compare_by>_<name>`` in the message catalog (the
-    figures use the same keys), else shown as it is; "none" is translated.
+    figures use the same keys; :func:`cxlib.share.formats.category`), else shown as
+    it is; "none" is translated.
     """
     column = str(params.get("compare_by") or "segment")
     items = [x.strip() for x in str(value).split(",") if x.strip()]
     if not items or items == ["none"]:
         return i18n.t("none", language)
-    return ", ".join(i18n.t(f"v_{column}_{x}", language) if i18n.has(f"v_{column}_{x}")
-                     else x for x in items)
+    return ", ".join(formats.category(x, language, column, params=params) for x in items)
 
 
 def kpis(results: dict[str, Any] | None, *, catalog: Any = None, language: str = "en",

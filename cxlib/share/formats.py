@@ -31,7 +31,8 @@ from typing import Any
 
 from cxlib import i18n
 
-__all__ = ["KINDS", "MISSING", "column_kind", "interval", "is_number", "signed", "value"]
+__all__ = ["KINDS", "MISSING", "category", "column_kind", "interval", "is_number", "signed",
+           "value"]
 
 MISSING = "—"
 KINDS = ("score", "points", "share", "percent", "probability", "pvalue", "money", "count",
@@ -161,6 +162,49 @@ def signed(a: Any, b: Any, kind: str = "number", lang: str = "en") -> str:
         return "="
     text = value(abs(d), kind, lang).removeprefix("< ").removeprefix("> ")
     return ("+" if d > 0 else "\u2212") + text
+
+
+def category(v: Any, lang: str = "en", column: str | None = None, *,
+             params: dict[str, Any] | None = None) -> str:
+    """A recorded category value (a segment, a group, a customer type) in words.
+
+    The words are the figures' (:func:`cxlib.plots.labels.value_label`): the
+    message key ``v_<column>_<value>``. When the column is not recorded (None),
+    or is a generic ``segment`` / ``group`` column (notebook 04's groups, notebook
+    05's segments), the job's ``compare_by`` / ``segment_column`` parameter and
+    ``segment`` are tried too. A value without a key stays as it is (a branch
+    id, a region name); None and NaN are :data:`MISSING`.
+
+    Parameters
+    ----------
+    v
+        The recorded value (``affluent``, ``trade``).
+    lang
+        ``en``, ``tr`` or ``az``.
+    column
+        The column the value belongs to, when recorded (``segment_column``, ``group``).
+    params
+        The job's parameters (its ``compare_by``).
+
+    Examples
+    --------
+    >>> category("affluent", "tr", "segment"), category("trade", "tr", params={"compare_by":
+    ...     "customer_type"}), category("B07", "tr", "branch_id")
+    ('varlıklı', 'ticari', 'B07')
+    """
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return MISSING
+    s = str(v)
+    columns = [column] if column else []
+    if not column or column in ("segment", "group"):
+        p = params or {}
+        columns += [p.get("compare_by"), p.get("segment_column"), "segment"]
+    for col in dict.fromkeys(str(c) for c in columns if c):
+        if i18n.has(f"v_{col}_{s}"):
+            from cxlib.plots.labels import value_label  # the figures' words, same keys
+
+            return value_label(col, s, lang)
+    return s
 
 
 def column_kind(name: str) -> str:

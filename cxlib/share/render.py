@@ -41,6 +41,7 @@ from cxlib.share.appendix import appendix_html, words
 from cxlib.share.brief import (
     brief_html,
     build_brief,
+    context_labels,
     dataset_facts,
     notebook_status,
     question_title,
@@ -90,9 +91,11 @@ def _prepare(nb: Any) -> Any:
 
 def _privacy_note(values: privacy.PersonalValues | None, dataset: str | None,
                   problem: str | None, lang: str) -> str:
+    """The privacy footer; the dataset named as the brief's header names it (issue 15:
+    "örnek veri (sentetik)", not the folder name "sample"; a folder's name, not its path)."""
     if values is None:
         return i18n.t("privacy_note_patterns", lang).format(reason=problem or "—")
-    name = Path(str(dataset)).name if dataset else "—"  # a folder's name, not its path
+    name = context_labels({"dataset": str(dataset)}, lang=lang)["dataset"] if dataset else "—"
     return i18n.t("privacy_note_kinds", lang).format(
         n=i18n.format_number(len(values), lang, digits=0), dataset=name,
         kinds=personal_kinds(values.columns, lang))

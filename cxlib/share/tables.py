@@ -35,7 +35,8 @@ class Column:
 
     ``kind``: a :mod:`formats` kind, ``"name"`` (catalog id -> name),
     ``"word"`` (a word of the message catalog), ``"text"`` (as recorded),
-    ``"group"`` (a group of customers; ``all`` in words), ``"flag"`` (a
+    ``"group"`` (a group of customers; ``all`` in words), ``"category"`` (a
+    segment value in words, :func:`cxlib.share.formats.category`), ``"flag"`` (a
     recorded warning, see :func:`flag_text`).
     ``interval``: the (low, high) columns shown as ``[low; high]`` after it.
     """
@@ -103,12 +104,12 @@ SPECS: dict[str, Spec] = {
         C("p_value", "pvalue")), brief=False, max_rows=500),
     # notebook 05: customer 360 and profitability
     "segment_profit": Spec("tbl_segment_profit", (
-        C("segment", "text"), C("n_customers", "count"),
+        C("segment", "category"), C("n_customers", "count"),
         C("mean_profit", "money", ("ci_low", "ci_high")), C("total_profit", "money"),
         C("share_value_destroying", "share"), C("mean_cost_to_serve", "money")),
         segment_from="compare_by"),
     "segment_actions": Spec("tbl_segment_actions", (
-        C("segment", "text"), C("action", "word"),
+        C("segment", "category"), C("action", "word"),
         C("mean_profit", "money", ("ci_low", "ci_high")), C("share_at_risk", "share"),
         C("share_loyal", "share"), C("mean_expected_value", "money")),
         segment_from="compare_by"),
@@ -193,13 +194,15 @@ def flag_text(flag: Any, lang: str) -> str:
     return _word(s, lang)
 
 
-def _cell(col: Column, rec: dict[str, Any], cat: Any, lang: str, currency: str | None
-          ) -> tuple[str, Any, str]:
+def _cell(col: Column, rec: dict[str, Any], cat: Any, lang: str, currency: str | None,
+          params: dict[str, Any] | None = None) -> tuple[str, Any, str]:
     v = rec.get(col.name)
     kind = col.kind
     if kind == "group":
         return (i18n.t("all_customers", lang) if str(v) == "all" else
-                formats.MISSING if v is None else str(v)), v, "text"
+                formats.category(v, lang, "group", params=params)), v, "text"
+    if kind == "category":  # a segment: its column is the job's compare_by (or segment)
+        return formats.category(v, lang, params=params), v, "text"
     if kind == "flag":
         return flag_text(v, lang), v, "text"
     if kind == "by_quantity":
@@ -261,7 +264,7 @@ def manager_table(key: str, records: list[dict[str, Any]], *, catalog: Any = Non
     for rec in shown:
         row, raw = [], []
         for i, c in enumerate(cols):
-            text, v, kind = _cell(c, rec, catalog, language, currency)
+            text, v, kind = _cell(c, rec, catalog, language, currency, params)
             row.append(text)
             raw.append(v)
             kinds[i] = kinds[i] or kind
@@ -298,11 +301,12 @@ def move_segment(m: dict[str, Any], params: dict[str, Any] | None, lang: str
     if seg in (None, ""):
         return None, None, i18n.t("all_customers", lang)
     if not col or col == "segment":
-        return col, seg, str(seg)
+        return col, seg, formats.category(seg, lang, col or None, params=params)
     from cxlib.share.mask import is_personal_column, mask_value
 
     label = i18n.t(f"col_{col}", lang) if i18n.has(f"col_{col}") else str(col)
-    return col, seg, f"{label}: {mask_value(seg) if is_personal_column(col) else seg}"
+    shown = mask_value(seg) if is_personal_column(col) else formats.category(seg, lang, col)
+    return col, seg, f"{label}: {shown}"
 
 
 def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: str = "en",

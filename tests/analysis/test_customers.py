@@ -114,3 +114,31 @@ def test_unknown_language_is_refused():
         profile().card_html(language="fr")
     with pytest.raises(ParameterError, match="language"):
         customer_360(None, "C1", language="de")  # refused before any data is read
+
+
+def test_card_amounts_carry_the_dataset_currency(tmp_path):
+    """Issue 15: "2.270,48 gelir" named no currency. The currency is the world's planted
+    truth (truth.json, as the manager brief reads it), written after every amount."""
+    import json
+
+    p = profile("tr")
+    p.currency = "AZN"
+    text = card_text(p.card_html())
+    for amount in ("2.018,50", "1.250,25", "31.415,90"):  # revenue, overdue, expected value
+        assert f"{amount}\u00a0AZN" in text, amount
+    assert "2.018,50\u00a0AZN gelir" in text
+    assert "%26" in text and "%26\u00a0AZN" not in text  # a share is not money
+    assert "AZN" not in card_text(profile("tr").card_html())  # unknown: amounts as they were
+
+    class Store:  # the profile store's answer for one customer (cxlib.data.profiles)
+        def lookup(self, cid):
+            return {"customers": pd.DataFrame({"customer_id": [cid], "name": ["A B"]}),
+                    "orders": pd.DataFrame({"date": pd.to_datetime(["2025-01-02"]),
+                                            "revenue": [10.0]})}
+
+    (tmp_path / "truth.json").write_text(json.dumps({"currency": "TRY"}), encoding="utf-8")
+    assert customer_360(tmp_path, "C1", store=Store()).currency == "TRY"
+    assert customer_360(tmp_path, "C1", store=Store(), currency="EUR").currency == "EUR"
+    assert customer_360(tmp_path / "none", "C1", store=Store()).currency is None
+    assert "10,00\u00a0TRY" in card_text(customer_360(tmp_path, "C1", store=Store(),
+                                                      language="tr").card_html())

@@ -125,3 +125,22 @@ def test_numbers_use_the_languages_decimal_comma(language):
         texts = figure_texts(ax.figure)
         assert any("," in t for t in texts)
         assert not [t for t in texts if DECIMAL_POINT.search(t)], texts
+
+
+@pytest.mark.parametrize("language", ["en", "tr", "az"])
+def test_heatmap_names_segments_in_the_language(language):
+    """Columns read as the brief says the segments (issue 15); the reference is the
+    message catalog's YAML file, read here without cxlib."""
+    from pathlib import Path
+
+    import yaml
+
+    messages = yaml.safe_load((Path(__file__).resolve().parents[2] / "cxlib" / "locales"
+                               / "messages.yml").read_text(encoding="utf-8"))
+    s = summary_rows(["website", "store_checkout"], segs=["mass", "affluent", "B07"])
+    ax = segment_heatmap(s.rename(columns={"seg": "segment"}), by="segment",
+                         language=language)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    # a value the catalog has no word for (a branch id) stays as recorded
+    assert ticks == [messages["v_segment_mass"][language],
+                     messages["v_segment_affluent"][language], "B07"]

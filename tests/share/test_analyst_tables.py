@@ -193,12 +193,29 @@ def test_customer_card_of_the_turkish_run_is_turkish(real_run):
             if "cx-card" in html:
                 cards.append(BeautifulSoup(html, "html.parser"))
     [card] = cards
-    assert card.find("div", class_="cx-card")["lang"] == "tr"
+    assert card.find("table", class_="cx-card")["lang"] == "tr"
     heads = [th.get_text() for th in card.select("th")]
     for key in ("card_orders", "card_last_purchase", "card_churn_risk", "card_expected_value"):
         assert MESSAGES[key]["tr"] in heads, key
         assert MESSAGES[key]["en"] not in heads, key
     text = card.get_text(" ")
     assert not re.search(r"\d,\d{3}\.\d|\d\.\d\d\b", text)  # 2,018.50 or 596.61: English marks
-    assert {t.name for t in card.find_all(True)} <= {"div", "h3", "small", "p", "table",
-                                                     "tr", "th", "td"}
+    # only markup the page sanitiser keeps for a notebook's HTML output (issue 15)
+    assert {t.name for t in card.find_all(True)} <= {"div", "table", "caption", "thead",
+                                                     "tbody", "tr", "th", "td"}
+
+
+def test_a_tests_name_is_said_as_the_appendix_says_it():
+    """The Test column of the moves ("two-proportion z", "Welch t") in the language,
+    as the methods appendix says it (its words: cxlib/locales/phrases.yml)."""
+    phrases = yaml.safe_load((Path(__file__).resolve().parents[2] / "cxlib" / "locales"
+                              / "phrases.yml").read_text(encoding="utf-8"))
+    df = pd.DataFrame({"segment": ["mass", "affluent"],
+                       "test": ["two-proportion z", "Welch t"]})
+    _, rows = shown(analyst_table(df, language="tr"))
+    assert [r[-1] for r in rows] == [phrases["two-proportion z"]["tr"],
+                                     phrases["Welch t"]["tr"]]
+    assert [r[-2] for r in rows] == [MESSAGES["v_segment_mass"]["tr"],
+                                     MESSAGES["v_segment_affluent"]["tr"]]
+    _, rows = shown(analyst_table(df, language="en"))
+    assert [r[-1] for r in rows] == ["two-proportion z", "Welch t"]

@@ -9,6 +9,7 @@ written here, so every number in them is known in advance.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 
@@ -207,6 +208,14 @@ def test_exports_pdf_excel_and_zip(real_run):
     if export.chromium() is not None:
         assert len(pdfs) == len(NOTEBOOKS) + 1
         assert all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+        # A4, as Turkish and Azerbaijani offices print (issue 15; the brief's @page):
+        # ISO 216's 210 x 297 mm is 595.3 x 841.9 points, US Letter would be 612 x 792
+        for p in pdfs:
+            boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]",
+                               p.read_bytes())
+            assert boxes, p.name
+            assert all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1
+                       for w, h in boxes), (p.name, boxes[:2])
     wb = load_workbook(real_run / "tables.xlsx")
     names = wb.sheetnames
     assert names[0] == "Tablolar" and len(names) > 8  # contents, then one sheet per table

@@ -91,7 +91,11 @@ def test_tables_of_04_and_05_keep_their_numbers(real_run, key, needs):
     seg = 0
     if key.startswith("segment"):  # the compare_by column shown as the segment
         by = res["parameters"]["compare_by"]
-        assert [r[seg] for r in t.rows] == [str(r[by]) for r in res["tables"][key]]
+        # in the catalog's words of that column (v_customer_type_trade: ticari), issue 15
+        assert [r[seg] for r in t.rows] == [
+            formats.category(r[by], "tr", by) for r in res["tables"][key]]
+        assert all(r[seg] != str(x[by]) for r, x in zip(t.rows, res["tables"][key],
+                                                         strict=True))
     assert any("[" in cell for row in t.rows for cell in row)  # intervals kept
     assert all(cell != formats.MISSING for row in t.rows for cell in row[1:3])
 
@@ -118,8 +122,9 @@ def test_a_threshold_without_a_turn_says_why(flag, value, words):
     i18n.reset_untranslated()
     b = brief.build_brief(res, notebook="04_care_vs_nuisance", language="az")
     assert len(b.findings) == 1 and words in b.findings[0], b.findings
-    assert b.findings[0].startswith("Mass:") and "150 müştəri" in b.findings[0]
-    assert b.tiles[0]["label"] == "Narahatlıq həddi: mass"
+    # the group in the catalog's words (v_group_mass: kütləvi), issue 15
+    assert b.findings[0].startswith("Kütləvi:") and "150 müştəri" in b.findings[0]
+    assert b.tiles[0]["label"] == "Narahatlıq həddi: kütləvi"
     assert b.tiles[0]["flag"] == tables.flag_text(flag, "az") != flag
     assert not i18n.untranslated()
 

@@ -8,6 +8,8 @@ and table fixes. Expected texts are worked by hand from the message catalog.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cxlib.share import tables
 
 MOVE = {"touchpoint_id": "web", "segment": None, "segment_column": None,
@@ -30,7 +32,7 @@ def test_moves_of_a_filtered_job_name_its_segment():
 def test_moves_of_a_filtered_job_through_manager_tables():
     res = {"parameters": FILTERED, "moves": [MOVE], "tables": {}}
     (t,) = tables.manager_tables(res, language="tr")
-    assert t.rows[0][1] == "mass"
+    assert t.rows[0][1] == "kitle"  # v_segment_mass in Turkish (issue 15)
     # the job's parameters reach the table even when the results file lacks them
     (t,) = tables.manager_tables({"moves": [MOVE]}, language="en", params=FILTERED)
     assert t.rows[0][1] == "mass"
@@ -165,6 +167,33 @@ def test_rendered_footer_has_no_column_ids(rendered_run):
             assert note is not None, page.name
             text = note.get_text()
             assert "customers." not in text and "_id" not in text, (page.name, text)
+
+
+def test_footer_names_the_dataset_as_the_header_does(tmp_path):
+    """Issue 15: the footer read "sample veri kümesinin" (the folder's name) under a header
+    that says "örnek veri (sentetik)". The reference is the message catalog's ds_sample
+    entry, read from the YAML file, and the page's own header."""
+    import nbformat
+    import yaml
+    from bs4 import BeautifulSoup
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from cxlib.share import render
+
+    catalog = yaml.safe_load((Path(__file__).resolve().parents[2] / "cxlib" / "locales"
+                              / "messages.yml").read_text(encoding="utf-8"))
+    nb = new_notebook(cells=[new_code_cell('dataset = "sample"',
+                                           metadata={"tags": ["parameters"]})])
+    path = tmp_path / "00_touchpoint_map.ipynb"
+    nbformat.write(nb, path)
+    for lang in ("tr", "en"):
+        page = render.render_notebook(path, language=lang)["manager"]
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        note = soup.select_one("p.cx-privacy").get_text()
+        header = soup.select_one("#cx-context b").get_text()  # the dataset comes first
+        assert header == catalog["ds_sample"][lang]
+        assert "•••" in note and header in note, note  # personal values known, named alike
+        assert lang == "en" or "sample" not in note, note  # the folder's name is gone
 
 
 # --------------------------------------------------------------------------- small

@@ -5,9 +5,10 @@ of the page with a measuring script (the page itself runs none) records the
 visible text (``innerText``), the page's scroll width against the window's and
 where the findings are; a screenshot of each is kept in the test's tmp folder.
 Checked: no visible text that is CSS, HTML source, a Python repr or a file
-path; no horizontal overflow; the findings on the first screen; every brief
-names its segment and period; a failed job shows its banner; Azerbaijani pages
-show no English message of the catalog.
+path; no horizontal overflow; no word or number of a table, tile or the header
+split over two lines; the findings on the first screen; every brief names its
+segment and period; a failed job shows its banner; Azerbaijani pages show no
+English message of the catalog.
 """
 
 from __future__ import annotations
@@ -30,12 +31,34 @@ from .test_render import _chromium
 
 pytestmark = pytest.mark.browser
 
-MEASURE = """<script>
+MEASURE = r"""<script>
 const d = document.documentElement, f = document.getElementById('cx-findings');
 const r = f ? f.getBoundingClientRect() : null;
+// words and numbers split over two lines (issue 15: "Seg/men/t", "2.842./977/AZN"):
+// a word of a table cell, tile or header item whose boxes lie on more than one line
+const split = [];
+for (const c of document.querySelectorAll(
+    'table.cx-table td, table.cx-table th, .cx-appendix td, .cx-tile .sub, .cx-context li')) {
+  const w = document.createTreeWalker(c, NodeFilter.SHOW_TEXT);
+  for (let n = w.nextNode(); n; n = w.nextNode()) {
+    for (const m of n.data.matchAll(/[^\s\-\u2010-\u2014]+/g)) {  // a hyphen may break
+      const g = document.createRange();
+      g.setStart(n, m.index); g.setEnd(n, m.index + m[0].length);
+      const tops = new Set([...g.getClientRects()].filter(x => x.width > 0)
+                           .map(x => Math.round(x.bottom)));
+      if (tops.size > 1) split.push(m[0]);
+    }
+  }
+  if (c.matches('td.num') && c.getClientRects().length && c.scrollHeight > 0) {
+    const g = document.createRange(); g.selectNodeContents(c);
+    const tops = new Set([...g.getClientRects()].filter(x => x.width > 0)
+                         .map(x => Math.round(x.bottom)));
+    if (tops.size > 1) split.push(c.innerText);  // a number over two lines
+  }
+}
 document.body.setAttribute('data-cx-measure', JSON.stringify({
   scroll: d.scrollWidth, client: d.clientWidth, height: window.innerHeight,
-  findings_top: r && r.top, findings_bottom: r && r.bottom,
+  findings_top: r && r.top, findings_bottom: r && r.bottom, split: split,
   text: document.body.innerText}));
 if (window.parent !== window) {  // measured in a phone-wide frame: report to the top page
   parent.document.body.setAttribute('data-cx-measure',
@@ -87,6 +110,7 @@ def _check_page(chrome: str, page: Path, tmp: Path, *, lang: str, brief: bool) -
         m = _measure(chrome, page, width, height, tmp)
         assert m["client"] <= width  # measured at the width asked for
         assert m["scroll"] <= m["client"], (page.name, width, m["scroll"], m["client"])
+        assert not m["split"], (page.name, width, m["split"][:10])  # words and numbers whole
         text = m["text"]
         for kind, pattern in LEAKS.items():
             found = pattern.search(text)
