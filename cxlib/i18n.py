@@ -32,7 +32,8 @@ from cxlib.errors import CxError
 from cxlib.io import yaml_loader
 
 __all__ = ["LANGUAGES", "format_date", "format_number", "format_percent", "format_signed",
-           "has", "lower", "phrase", "reset_untranslated", "t", "title", "untranslated", "upper"]
+           "has", "lower", "minus_sign", "phrase", "reset_untranslated", "t", "title",
+           "untranslated", "upper"]
 
 LANGUAGES = ("en", "tr", "az")
 LOCALES = {"en": "en", "tr": "tr_TR", "az": "az_AZ"}
@@ -173,13 +174,30 @@ def format_number(x: float, lang: str = "en", digits: int = 2, *, trim: bool = F
     return format_decimal(x, format=fmt, locale=LOCALES[_check(lang)])
 
 
+def minus_sign(lang: str = "en") -> str:
+    """The locale's minus sign (CLDR, by Babel), the one its negative numbers carry.
+
+    Every negative figure and signed change uses it, so a page never mixes two
+    minus characters (``-5,0`` next to ``−%9,4``).
+
+    Examples
+    --------
+    >>> minus_sign("tr") == format_number(-1, "tr", digits=0)[0]
+    True
+    """
+    from babel.numbers import get_minus_sign_symbol
+
+    return get_minus_sign_symbol(LOCALES[_check(lang)])
+
+
 def format_signed(x: float, lang: str = "en", digits: int = 2, *, trim: bool = False) -> str:
-    """A change with its sign: ``+1,5`` or ``−0,25`` (a true minus sign), and
-    ``0`` when it rounds to zero (never ``-0,00``)."""
+    """A change with its sign: ``+1,5`` or ``-0,25`` (the locale's minus,
+    :func:`minus_sign`), and ``0`` when it rounds to zero (never ``-0,00``)."""
     r = round(float(x), digits)
     if r == 0:
         return format_number(0, lang, digits=0)
-    return ("+" if r > 0 else "\u2212") + format_number(abs(r), lang, digits=digits, trim=trim)
+    return ("+" if r > 0 else minus_sign(lang)) + format_number(abs(r), lang, digits=digits,
+                                                               trim=trim)
 
 
 def format_percent(x: float, lang: str = "en") -> str:

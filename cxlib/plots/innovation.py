@@ -51,6 +51,7 @@ def event_study_plot(
     import matplotlib.pyplot as plt
 
     from cxlib import i18n
+    from cxlib.plots.labels import number_ticks
 
     def label(key: str, **fmt: str) -> str:
         text = i18n.t(f"innovation.{key}", language)
@@ -77,5 +78,7 @@ def event_study_plot(
     what = i18n.t(f"innovation.{outcome}", language) if i18n.has(f"innovation.{outcome}") \
         else outcome
     ax.set_ylabel(ylabel or label("effect_on", outcome=what))
+    number_ticks(ax.yaxis, language)  # tr 3.000 and -0,5, as the other figures read
+    number_ticks(ax.xaxis, language)
     ax.legend(loc="best", frameon=False)
     return ax

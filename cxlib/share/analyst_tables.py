@@ -12,7 +12,11 @@ the numbers underneath stay numbers (``styler.data``) and the caller's frame is
 never modified. Formats come from :mod:`cxlib.share.formats` (p-values
 ``< 0,001``, shares as percent, counts with grouping, missing as an em dash);
 a plain number column gets one number of decimals for the whole column, chosen
-by its size, so that the column lines up.
+by its size, so that the column lines up. A column named as a share or rate
+(``rate``, ``retained``, ``*_share``) whose values all lie in 0..1 is shown as
+percent, its interval bounds too; a money column (``mean_profit``,
+``worth_per_year``, ``unit_cost``) carries the caller's ``currency`` and no
+decimals when its typical amount is 1,000 or more.
 
 A value the catalog lacks is shown as it is in the data (a branch id, a period
 such as ``2025H2``, a free-text note); a header the catalog lacks stays the
@@ -49,8 +53,10 @@ CATALOG_COLUMNS = frozenset({"touchpoint_id", "touchpoint", "stage", "parent", "
 _PLAIN_INTEGERS = frozenset({"year", "hour", "time", "period", "event_time", "group", "cohort",
                              "first_treated", "g", "t", "depth"})
 #: Kinds whose format :mod:`formats` fixes (the others get a column's own decimals).
-_FIXED_KINDS = frozenset({"pvalue", "share", "percent", "probability", "money", "count",
+_FIXED_KINDS = frozenset({"pvalue", "share", "percent", "probability", "count",
                           "score", "points", "periods"})
+#: Money from this size on is shown without decimals (174.091 AZN, not 174.091,33).
+_WHOLE_MONEY = 1000.0
 
 
 def _missing(v: Any) -> bool:
@@ -159,15 +165,55 @@ def _date(v: pd.Timestamp) -> str:
     return v.strftime("%Y-%m-%d") if v == v.normalize() else v.strftime("%Y-%m-%d %H:%M")
 
 
-def _kind(column: str, values: pd.Series) -> str:
-    """The :mod:`formats` kind of a numeric column, by its name (and range for shares)."""
+#: Columns of 0/1 outcomes whose mean is a share (a retention rate).
+_SHARE_NAMES = frozenset({"share", "rate", "retained", "churned", "subscribed"})
+#: ``*_rate`` columns that are contacts per month, not shares of a whole.
+_DOSE_RATES = frozenset({"today_rate", "money_optimal_rate"})
+#: Words of a column's name that make it an amount of money (``mean_profit``,
+#: ``worth_per_year``, ``cost_per_inbound``, ``revenue_azn``).
+_MONEY_WORDS = frozenset({"margin", "revenue", "profit", "value", "cost", "costs", "saving",
+                          "savings", "money", "azn", "worth", "spend", "price"})
+
+
+def _is_share_name(column: str) -> bool:
+    if column in _DOSE_RATES or "_per_" in column:
+        return False
+    return (column in _SHARE_NAMES or column.startswith("share_")
+            or column.endswith(("_share", "_rate")))
+
+
+def _is_money_name(column: str) -> bool:
+    words = column.lower().split("_")
+    return (column not in ("value", "values") and "dose" not in words and "rate" not in words
+            and bool(_MONEY_WORDS.intersection(words)))
+
+
+def _kind(column: str, values: pd.Series, integer: bool = False) -> str:
+    """The :mod:`formats` kind of a numeric column, by its name (and range for shares).
+
+    A share (``rate``, ``retained``, ``*_share``) is one only when every value
+    is within 0..1 and the column is not of whole numbers (a 0/1 column per
+    customer stays 0 and 1); a money column is named by its words (``profit``,
+    ``cost``, ``worth_per_year``), a lone ``value`` (a series' default name) is not.
+    """
     kind = formats.column_kind(column)
-    if kind == "number" and (column == "share" or column.startswith("share_")
-                             or column.endswith("_share")):
+    if kind != "number":
+        return kind
+    if _is_share_name(column):
         finite = values[np.isfinite(values)]
-        if len(finite) and finite.min() >= 0 and finite.max() <= 1:
+        if not integer and len(finite) and finite.min() >= 0 and finite.max() <= 1:
             return "share"
+        return kind
+    if _is_money_name(column):
+        return "money"
     return kind
+
+
+def _typical(values: pd.Series) -> float:
+    """The median size of a column's non-zero values (0 when it has none)."""
+    finite = values[np.isfinite(values)]
+    nonzero = np.abs(finite[finite != 0])
+    return float(np.median(nonzero)) if len(nonzero) else 0.0
 
 
 def _column_digits(values: pd.Series) -> int:
@@ -209,9 +255,13 @@ def _number_specs(frame: pd.DataFrame, digits: int | None) -> dict[int, tuple[st
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             continue
         values = pd.to_numeric(frame.iloc[:, i], errors="coerce").astype(float)
-        kind = _kind(column, values)
-        whole = pd.api.types.is_integer_dtype(dtype) or _column_digits(values) == 0
+        integer = pd.api.types.is_integer_dtype(dtype)
+        kind = _kind(column, values, integer)
+        whole = integer or _column_digits(values) == 0
         d = 0 if whole else (digits if digits is not None else _column_digits(values))
+        if kind == "money" and (_typical(values) >= _WHOLE_MONEY
+                                or formats.column_kind(column) == "money"):
+            d = 0  # (a money column formats names keeps its format: no decimals)
         if _is_bound(column) and kind == "number" and base is not None and not whole:
             specs[i] = base
             continue
@@ -231,6 +281,13 @@ def _number_formatter(spec: tuple[str, int], language: str, currency: str | None
             return formats.value(None if _missing(v) else float(v), kind, language,
                                  currency=currency if kind == "money" else None)
         return fixed
+    if kind == "money":  # the column's decimals (none from 1,000 on), then the currency
+        def money(v: Any) -> str:
+            if _missing(v) or math.isinf(float(v)):
+                return formats.value(None if _missing(v) else float(v), "money", language)
+            text = i18n.format_number(round(float(v), d) + 0.0, language, digits=d)
+            return f"{text} {currency}" if currency else text
+        return money
     if kind == "plain":  # a year, an hour: no grouping marks
         return lambda v: formats.MISSING if _missing(v) else str(round(float(v)))
 
@@ -296,7 +353,9 @@ def analyst_table(data: pd.DataFrame | pd.Series, *, language: str = "en",
         Hide the row labels; default: hidden when they are only row numbers. A
         named index (a ``groupby`` result) becomes columns, named like the others.
     currency
-        ISO code appended to money columns (``AZN``).
+        ISO code appended to money columns (``AZN``): columns whose name has a
+        money word (``profit``, ``margin``, ``revenue``, ``cost``, ``value``,
+        ``worth``, ``saving``, ``money``, ``azn``), not a lone ``value``.
     max_rows
         At most this many rows are shown (the first ones), with a caption saying so.
 

@@ -103,7 +103,8 @@ def context_labels(params: dict[str, Any], *, lang: str, truth: dict[str, Any] |
               if m.get("previous_period") and m.get("period")]
     if latest:
         prev, cur = max(latest, key=lambda x: str(x[1]))
-        period += " · " + i18n.t("latest_vs", lang).format(current=cur, previous=prev)
+        period += " · " + i18n.t("latest_vs", lang).format(
+            current=formats.period(cur, lang), previous=formats.period(prev, lang))
     return {"dataset": dataset, "segment": segment, "period": period}
 
 

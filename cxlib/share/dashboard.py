@@ -132,8 +132,10 @@ def _move_rows(job: dict[str, Any], res: dict[str, Any] | None, cat: Any, lang: 
             "key": key, "full_key": (*key, per, prev), "job": job["job_id"],
             "touchpoint": name,
             "segment": seg_text,
-            "period": f"{prev} → {per}" if prev and per else (
-                i18n.t("vs_rest", lang) if seg and not prev else str(per or "—")),
+            "period": f"{formats.period(prev, lang)} → {formats.period(per, lang)}"
+            if prev and per else (
+                i18n.t("vs_rest", lang) if seg and not prev
+                else formats.period(per or "—", lang)),
             "measure": " · ".join(word(x, lang) for x in (
                 m.get("metric"), m.get("statistic")) if x) or "—",
             "direction": direction, "arrow": {"up": "▲", "down": "▼"}.get(direction, ""),

@@ -10,6 +10,7 @@ kind        rule                                          en / tr
 score       2 decimals                                    2.89 / 2,89
 points      1 decimal (NPS, percentage points)            -5.0 / -5,0
 share       a share of a whole as percent, 1 decimal      13.9% / %13,9
+            (its change, :func:`signed`: percentage points  +11.1 pts / +11,1 yüzde puan)
 percent     a ratio as percent, no decimals (ROI)         102% / %102
 probability percent; "> 99.9%" and "< 0.1%" at the ends   > 99.9% / > %99,9
 pvalue      3 decimals, "< 0.001" below                   < 0.001 / < 0,001
@@ -19,7 +20,10 @@ periods     1 decimal                                     8.9 / 8,9
 number      sensible decimals by magnitude                0.0312
 ==========  ============================================  ===================
 
-Missing values (None, NaN) are an em dash. Numbers are formatted by Babel in
+Missing values (None, NaN) are an em dash. Negative numbers and changes carry
+the locale's own minus sign (:func:`cxlib.i18n.minus_sign`), one character on
+every page. Period codes (``2025H1``, ``2025Q2``, ``2025-03``) are said in
+words by :func:`period`. Numbers are formatted by Babel in
 the language's locale (:mod:`cxlib.i18n`), so a Turkish reader sees 2.018 for
 two thousand and eighteen, never the English 2,018.
 """
@@ -27,12 +31,13 @@ two thousand and eighteen, never the English 2,018.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from cxlib import i18n
 
-__all__ = ["KINDS", "MISSING", "category", "column_kind", "interval", "is_number", "signed",
-           "value"]
+__all__ = ["KINDS", "MISSING", "category", "column_kind", "interval", "is_number", "period",
+           "signed", "value"]
 
 MISSING = "—"
 KINDS = ("score", "points", "share", "percent", "probability", "pvalue", "money", "count",
@@ -115,7 +120,7 @@ def value(v: Any, kind: str = "number", lang: str = "en", *, currency: str | Non
         return str(v)
     x = float(v)
     if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
+        return "∞" if x > 0 else i18n.minus_sign(lang) + "∞"
     if kind == "pvalue":
         if x < 0.001:
             return "< " + i18n.format_number(0.001, lang, digits=3)
@@ -153,15 +158,66 @@ def interval(low: Any, high: Any, kind: str = "number", lang: str = "en", *,
 
 
 def signed(a: Any, b: Any, kind: str = "number", lang: str = "en") -> str:
-    """The change from ``a`` to ``b`` with its sign (true minus, never −0), or ""."""
+    """The change from ``a`` to ``b`` with its sign, or "" when one is missing.
+
+    The sign is ``+`` or the locale's minus (:func:`cxlib.i18n.minus_sign`); a
+    change that rounds to zero is ``=`` (never ``-0``). A change of a *share*
+    is a difference in percentage points, so it is said in points (``+11.1
+    pts``, tr ``+11,1 yüzde puan``), not as a percent.
+
+    Examples
+    --------
+    >>> signed(0.45, 0.561, "share", "en"), signed(3.0, 2.6, "score", "en")
+    ('+11.1 pts', '-0.40')
+    """
     if not (is_number(a) and is_number(b)) or not all(
             math.isfinite(float(x)) for x in (a, b)):
         return ""
     d = float(b) - float(a)
+    if kind == "share":
+        d, kind, unit = d * 100, "points", " " + i18n.t("unit_pct_points", lang)
+    else:
+        unit = ""
     if value(abs(d), kind, lang) == value(0.0, kind, lang):
         return "="
     text = value(abs(d), kind, lang).removeprefix("< ").removeprefix("> ")
-    return ("+" if d > 0 else "\u2212") + text
+    return ("+" if d > 0 else i18n.minus_sign(lang)) + text + unit
+
+
+_PERIOD = re.compile(r"(\d{4})(?:([HQ])([1-4])|-(0[1-9]|1[0-2]))")
+
+
+def period(v: Any, lang: str = "en") -> str:
+    """A period code in words: ``2025H1``, ``2025Q2``, ``2025-03``; anything else as it is.
+
+    Half-years and quarters are the language's own words (en ``H1 2025``, tr
+    ``2025 1. yarıyıl``, az ``2025, 1-ci yarımil``); a month is its name and
+    year by Babel (tr ``Mart 2025``). None and NaN are :data:`MISSING`.
+
+    Examples
+    --------
+    >>> period("2025H1", "tr"), period("2025Q2", "az"), period("2025-03", "en")
+    ('2025 1. yarıyıl', '2025, 2-ci rüb', 'March 2025')
+    >>> period("week 12", "tr")
+    'week 12'
+    """
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return MISSING
+    s = str(v)
+    found = _PERIOD.fullmatch(s.strip())
+    if not found:
+        return s
+    year, letter, n, month = found.groups()
+    if month:
+        import datetime as dt
+
+        from babel.dates import format_skeleton
+
+        return format_skeleton("yMMMM", dt.date(int(year), int(month), 1),
+                               locale=i18n.LOCALES[lang])
+    if letter == "H" and n not in ("1", "2"):
+        return s
+    return i18n.t(f"period_{letter.lower()}{n}", lang).format(year=year)
 
 
 def category(v: Any, lang: str = "en", column: str | None = None, *,

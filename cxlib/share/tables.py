@@ -328,9 +328,10 @@ def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: s
         seen.add(key)
         _, seg, seg_text = move_segment(m, params, language)
         prev, per = m.get("previous_period"), m.get("period")
-        period = f"{prev} → {per}" if prev and per else (
-            f"{i18n.t('vs_rest', language)}" if seg not in (None, "") and not prev
-            else str(per or formats.MISSING))
+        period = (f"{formats.period(prev, language)} → {formats.period(per, language)}"
+                  if prev and per else (
+                      f"{i18n.t('vs_rest', language)}" if seg not in (None, "") and not prev
+                      else formats.period(per or formats.MISSING, language)))
         kind = "share" if m.get("statistic") in ("top2", "top_box", "bottom_box") else "score"
         delta = m.get("delta")
         change = formats.signed(0, delta, kind, language) if formats.is_number(delta) else ""

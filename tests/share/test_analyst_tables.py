@@ -219,3 +219,59 @@ def test_a_tests_name_is_said_as_the_appendix_says_it():
                                      MESSAGES["v_segment_affluent"]["tr"]]
     _, rows = shown(analyst_table(df, language="en"))
     assert [r[-1] for r in rows] == ["two-proportion z", "Welch t"]
+
+
+def _pct1(x: float, lang: str) -> str:
+    """Reference: Babel's percent in the locale's own CLDR pattern, one decimal."""
+    pattern = Locale.parse(LOCALES[lang]).percent_formats[None].pattern.replace(
+        "#,##0", "#,##0.0", 1)
+    return format_percent(x, format=pattern, locale=LOCALES[lang])
+
+
+@pytest.mark.parametrize("lang", ["en", "tr", "az"])
+def test_rates_of_0_to_1_and_their_bounds_are_percent(lang):
+    # notebook 04's dose tables: a Wilson rate with its interval, and a mean of 0/1
+    table = pd.DataFrame({"dose_level": ["1", "2"], "n": [17544, 12505],
+                          "rate": [0.1460, 0.1120], "ci_low": [0.1408, 0.1066],
+                          "ci_high": [0.1513, 0.1177], "retained": [0.745, 0.646],
+                          "churn_rate": [0.2, 0.25], "late_share": [0.14, 0.12]})
+    _, rows = shown(analyst_table(table, language=lang, digits=4))
+    for i, col in ((2, "rate"), (3, "ci_low"), (4, "ci_high"), (5, "retained"),
+                   (6, "churn_rate"), (7, "late_share")):
+        assert rows[0][i] == _pct1(float(table[col].iloc[0]), lang)
+    assert rows[0][2] == {"en": "14.6%", "tr": "%14,6", "az": "14,6%"}[lang]
+    assert table["rate"].tolist() == [0.1460, 0.1120]  # the numbers stay numbers
+
+
+def test_rates_outside_0_to_1_and_contact_rates_stay_numbers():
+    frame = pd.DataFrame({"rate": [0.5, 1.5], "today_rate": [0.91, 0.5],
+                          "money_optimal_rate": [0.8, 0.9], "retained": [1, 0]})
+    _, rows = shown(analyst_table(frame, language="tr", digits=2))
+    # reference: Babel's decimal with two decimals; a 0/1 column per customer stays 0/1
+    two = "#,##0.00"
+    assert rows[0][:3] == [format_decimal(v, format=two, locale="tr_TR")
+                           for v in (0.5, 0.91, 0.8)]
+    assert rows[0][3] == "1" and rows[1][3] == "0"
+
+
+@pytest.mark.parametrize("lang", ["en", "tr", "az"])
+def test_money_shows_the_currency_and_no_decimals_from_a_thousand(lang):
+    # notebook 04's optimum: per-customer values below 1,000 keep the caller's decimals
+    frame = pd.DataFrame({"group": ["mass"], "value_today": [712.58],
+                          "worth_per_year": [174091.33], "worth_ci_low": [147613.63],
+                          "cost_per_proactive": [1.78], "mean_profit": [845.4],
+                          "ci_low": [828.94], "value": [0.5]})
+    _, rows = shown(analyst_table(frame, language=lang, digits=2, currency="AZN"))
+    loc = LOCALES[lang]
+    row = rows[0]
+    assert row[1] == format_decimal(712.58, format="#,##0.00", locale=loc) + " AZN"
+    assert row[2] == format_decimal(174091, format="#,##0", locale=loc) + " AZN"
+    assert row[2] == {"en": "174,091 AZN", "tr": "174.091 AZN", "az": "174.091 AZN"}[lang]
+    assert row[3] == format_decimal(147614, format="#,##0", locale=loc) + " AZN"
+    assert row[4] == format_decimal(1.78, format="#,##0.00", locale=loc) + " AZN"
+    assert row[5] == format_decimal(845.4, format="#,##0.00", locale=loc) + " AZN"
+    assert row[6] == format_decimal(828.94, format="#,##0.00", locale=loc) + " AZN"  # its bound
+    assert row[7] == format_decimal(0.5, format="#,##0.00", locale=loc)  # a bare "value"
+    # without a currency the amounts are still rounded, with no code
+    _, rows = shown(analyst_table(frame, language=lang, digits=2))
+    assert rows[0][2] == format_decimal(174091, format="#,##0", locale=loc)

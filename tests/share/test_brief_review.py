@@ -42,8 +42,8 @@ def test_moves_table_has_a_measure_column():
     t = tables.moves_table([MOVE, {**MOVE, "statistic": "top2", "delta": 0.139,
                                    "touchpoint_id": "app"}], language="en", params={})
     assert t.headers == ["Touchpoint", "Segment", "Measure", "Period", "Change", "q (FDR)"]
-    assert t.rows[0][4] == "▼ \u22120.62"
-    assert t.rows[1][4] == "▼ +13.9%"
+    assert t.rows[0][4] == "▼ -0.62"  # the locale's (CLDR) minus
+    assert t.rows[1][4] == "▼ +13.9 pts"  # a share's change is in percentage points
     assert t.rows[0][2] != t.rows[1][2]
 
 

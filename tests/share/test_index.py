@@ -70,8 +70,8 @@ def test_jobs_headlines_links_and_failures(tmp_path):
     run = make_run(tmp_path, "r1", started="2025-03-14T10:00:00+00:00")
     index = render.build_index(run, exports=False)
     [row] = cells(index, "jobs")
-    # named in words: segment and period (the latest period of its moves)
-    assert row[0] == "Segment: all customers all dates in the data · latest 2025H1 vs 2024H2"
+    # named in words: segment and period (the latest period of its moves); period codes in words
+    assert row[0] == "Segment: all customers all dates in the data · latest H1 2025 vs H2 2024"
     assert "ok" in row[1]
     assert "NPS: 12.5 [4.5; 20.5] (n = 400) low base" in row[2]  # value, CI, n, flag
     assert "Weakest link: During the sale: Checkout" in row[2]  # id -> catalog name
@@ -97,10 +97,11 @@ def test_digest_names_touchpoints_and_is_deduplicated(tmp_path):
                                              "segment_column": None, "segment": None,
                                              "direction": "up", "delta": 0.25}])
     rows = cells(render.build_index(run, exports=False), "digest")
+    # period codes in words; the minus is the locale's (CLDR) one, as Babel's -5.0 (issue 15)
     assert rows == [
-        ["Checkout", "Segment Region: Baku", "Period 2024H2 → 2025H1",
-         "Measure satisfaction (CSAT) · mean", "Change ▼ −0.40"],
-        ["Cleanliness", "Segment all customers", "Period 2024H2 → 2025H1",
+        ["Checkout", "Segment Region: Baku", "Period H2 2024 → H1 2025",
+         "Measure satisfaction (CSAT) · mean", "Change ▼ -0.40"],
+        ["Cleanliness", "Segment all customers", "Period H2 2024 → H1 2025",
          "Measure satisfaction (CSAT) · mean", "Change ▲ +0.25"],
     ]
 
@@ -145,8 +146,9 @@ def test_a_rerun_with_nothing_changed_says_so(tmp_path):
 
 
 @pytest.mark.parametrize(("a", "b", "lang", "change"), [
-    (10.0, 12.5, "en", "+2.5"), (12.5, 10.0, "en", "−2.5"), (0.25, 0.125, "en", "−0.1"),
-    (1000.0, 2234.5, "tr", "+1.234,5"), (2234.5, 1000.0, "az", "−1.234,5"),
+    # the minus is the locale's own (CLDR via Babel: "-"), the one value() prints (issue 15)
+    (10.0, 12.5, "en", "+2.5"), (12.5, 10.0, "en", "-2.5"), (0.25, 0.125, "en", "-0.1"),
+    (1000.0, 2234.5, "tr", "+1.234,5"), (2234.5, 1000.0, "az", "-1.234,5"),
 ])
 def test_changes_have_a_sign_and_no_negative_zero(tmp_path, a, b, lang, change):
     make_run(tmp_path, "r1", started="2025-03-01T10:00:00+00:00", nps=a)
