@@ -8,6 +8,7 @@ and table fixes. Expected texts are worked by hand from the message catalog.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cxlib.share import tables
@@ -169,7 +170,7 @@ def test_rendered_footer_has_no_column_ids(rendered_run):
             assert "customers." not in text and "_id" not in text, (page.name, text)
 
 
-def test_footer_names_the_dataset_as_the_header_does(tmp_path):
+def test_footer_names_the_dataset_as_the_header_does(tmp_path, monkeypatch):
     """Issue 15: the footer read "sample veri kümesinin" (the folder's name) under a header
     that says "örnek veri (sentetik)". The reference is the message catalog's ds_sample
     entry, read from the YAML file, and the page's own header."""
@@ -178,14 +179,22 @@ def test_footer_names_the_dataset_as_the_header_does(tmp_path):
     from bs4 import BeautifulSoup
     from nbformat.v4 import new_code_cell, new_notebook
 
+    from cxlib import config
     from cxlib.share import render
+    from cxlib.share.results import results_path_for
 
+    # self-contained: no results file of an earlier interactive run may be picked up
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
     catalog = yaml.safe_load((Path(__file__).resolve().parents[2] / "cxlib" / "locales"
                               / "messages.yml").read_text(encoding="utf-8"))
     nb = new_notebook(cells=[new_code_cell('dataset = "sample"',
                                            metadata={"tags": ["parameters"]})])
     path = tmp_path / "00_touchpoint_map.ipynb"
     nbformat.write(nb, path)
+    results_path_for(path).write_text(json.dumps(
+        {"schema": "cx-results/1", "notebook": "00_touchpoint_map",
+         "parameters": {"dataset": "sample"}, "headlines": [], "methods": []}),
+        encoding="utf-8")
     for lang in ("tr", "en"):
         page = render.render_notebook(path, language=lang)["manager"]
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
