@@ -101,40 +101,24 @@ class _Clock:
 
         import papermill
 
-        execute = papermill.execute_notebook
+        from cxlib.share import export, render
 
-        def timed_execute(*a: Any, **k: Any) -> Any:
-            clock.marks["papermill_start"] = time.time()
+        self._time(papermill, "execute_notebook", "papermill")
+        self._time(render, "render_notebook", "render")
+        self._time(export, "html_to_pdf", "pdf")
+
+    def _time(self, module: Any, name: str, step: str) -> None:
+        """Replace ``module.name`` by a wrapper marking ``<step>_start``/``<step>_end``."""
+        fn, clock = getattr(module, name), self
+
+        def timed(*a: Any, **k: Any) -> Any:
+            clock.marks[f"{step}_start"] = time.time()
             try:
-                return execute(*a, **k)
+                return fn(*a, **k)
             finally:
-                clock.marks["papermill_end"] = time.time()
+                clock.marks[f"{step}_end"] = time.time()
 
-        papermill.execute_notebook = timed_execute  # type: ignore[assignment]
-        from cxlib.share import render
-
-        rn = render.render_notebook
-
-        def timed_render(*a: Any, **k: Any) -> Any:
-            clock.marks["render_start"] = time.time()
-            try:
-                return rn(*a, **k)
-            finally:
-                clock.marks["render_end"] = time.time()
-
-        render.render_notebook = timed_render  # type: ignore[assignment]
-        from cxlib.share import export
-
-        to_pdf = export.html_to_pdf
-
-        def timed_pdf(*a: Any, **k: Any) -> Any:
-            clock.marks["pdf_start"] = time.time()
-            try:
-                return to_pdf(*a, **k)
-            finally:
-                clock.marks["pdf_end"] = time.time()
-
-        export.html_to_pdf = timed_pdf  # type: ignore[assignment]
+        setattr(module, name, timed)
 
 
 def _steps(marks: dict[str, float], trace: list[dict[str, Any]], nb: Any,

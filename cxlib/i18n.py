@@ -22,6 +22,7 @@ percentages, currency and dates by locale.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +33,8 @@ from cxlib.errors import CxError
 from cxlib.io import yaml_loader
 
 __all__ = ["LANGUAGES", "format_date", "format_number", "format_percent", "format_signed",
-           "has", "lower", "minus_sign", "phrase", "reset_untranslated", "t", "title",
-           "untranslated", "upper"]
+           "format_significant", "has", "lower", "minus_sign", "phrase", "reset_untranslated",
+           "t", "title", "untranslated", "upper"]
 
 LANGUAGES = ("en", "tr", "az")
 LOCALES = {"en": "en", "tr": "tr_TR", "az": "az_AZ"}
@@ -200,11 +201,38 @@ def format_signed(x: float, lang: str = "en", digits: int = 2, *, trim: bool = F
                                                                trim=trim)
 
 
-def format_percent(x: float, lang: str = "en") -> str:
-    """A share (0.256) as the locale's percent, in its own pattern (26%, tr: %26)."""
+def format_percent(x: float, lang: str = "en", digits: int | None = None) -> str:
+    """A share (0.256) as the locale's percent, in its own pattern (26%, tr: %26);
+    ``digits``: that many decimals.
+
+    Examples
+    --------
+    >>> format_percent(0.139, "tr", 1), format_percent(0.139, "az", 1), format_percent(0.25)
+    ('%13,9', '13,9%', '25%')
+    """
+    from babel import Locale
     from babel.numbers import format_percent as fp
 
-    return fp(x, locale=LOCALES[_check(lang)])
+    loc = LOCALES[_check(lang)]
+    if digits is None:
+        return fp(x, locale=loc)
+    pattern = Locale.parse(loc).percent_formats[None].pattern
+    decimals = "." + "0" * digits if digits else ""
+    return fp(x, format=pattern.replace("#,##0", "#,##0" + decimals, 1), locale=loc)
+
+
+def format_significant(x: float, lang: str = "en", sig: int = 4) -> str:
+    """About ``sig`` significant digits (like ``:.4g``, but never in exponent form),
+    with the locale's marks and no trailing zeros.
+
+    Examples
+    --------
+    >>> format_significant(0.0123456, "tr"), format_significant(123456.7, "en")
+    ('0,01235', '123,457')
+    """
+    a = abs(x)
+    digits = 0 if a == 0 else max(0, min(8, sig - 1 - math.floor(math.log10(a))))
+    return format_number(x, lang, digits=digits, trim=True)
 
 
 def format_date(d: dt.date | str, lang: str = "en") -> str:

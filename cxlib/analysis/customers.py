@@ -245,10 +245,9 @@ def _world_currency(world: Any) -> str | None:
             truth = read_truth(world)
         except CxError:  # an unreadable truth.json: amounts without a currency
             truth = None
-    else:
-        truth = getattr(world, "truth", None)
-    currency = truth.get("currency") if isinstance(truth, dict) else None
-    return str(currency) if currency else None
+        currency = truth.get("currency") if isinstance(truth, dict) else None
+        return str(currency) if currency else None
+    return getattr(world, "currency", None)  # datasets.World.currency
 
 
 def _ts(x: Any) -> str | None:

@@ -412,13 +412,8 @@ class DriverResult:
                                                                     digits=digits)
 
         def pct(x: Any, digits: int = 0) -> str:  # the locale's pattern: en 13.9%, tr %13,9
-            from babel import Locale
-            from babel.numbers import format_percent
-
-            x, loc = float(x), i18n.LOCALES[language]
-            pattern = Locale.parse(loc).percent_formats[None].pattern
-            fmt = pattern.replace("#,##0", "#,##0" + ("." + "0" * digits if digits else ""), 1)
-            return "—" if not np.isfinite(x) else format_percent(x, format=fmt, locale=loc)
+            x = float(x)
+            return "—" if not np.isfinite(x) else i18n.format_percent(x, language, digits)
 
         def signed(x: Any) -> str:
             x = float(x)

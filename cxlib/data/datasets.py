@@ -145,6 +145,14 @@ class World:
 
         return read_truth(self.folder)
 
+    @property
+    def currency(self) -> str | None:
+        """The currency of the world's money (``truth.json`` ``currency``, an ISO code such
+        as ``AZN``), else None."""
+        truth = self.truth
+        value = truth.get("currency") if isinstance(truth, dict) else None
+        return str(value) if value else None
+
     def path(self, name: str) -> Path | None:
         """File (or folder of parts) of a table of a generated world."""
         if self.folder is None:

@@ -82,12 +82,7 @@ def _digits(v: float) -> int:
 
 def _pct(x: float, lang: str, digits: int) -> str:
     """A percent in the locale's own pattern (en 13.9%, tr %13,9), ``digits`` decimals."""
-    from babel import Locale
-    from babel.numbers import format_percent
-
-    pattern = Locale.parse(i18n.LOCALES[lang]).percent_formats[None].pattern
-    fmt = pattern.replace("#,##0", "#,##0" + ("." + "0" * digits if digits else ""), 1)
-    return format_percent(x, format=fmt, locale=i18n.LOCALES[lang])
+    return i18n.format_percent(x, lang, digits)
 
 
 def value(v: Any, kind: str = "number", lang: str = "en", *, currency: str | None = None

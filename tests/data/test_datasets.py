@@ -112,3 +112,11 @@ def test_a_new_mapping_is_a_dataset_with_no_code_edit(tmp_path, monkeypatch):
 def test_shipped_mappings_are_discovered():
     assert datasets.mapped_datasets()["airline"] == ("airline", "airline")
     assert "airline" in datasets.MAPPED and "sample" not in datasets.MAPPED
+
+
+def test_a_world_declares_its_currency_or_none(tmp_path, sample_dir):
+    # reference: the "currency" the generator writes into truth.json
+    planted = json.loads((sample_dir / "truth.json").read_text(encoding="utf-8"))["currency"]
+    assert datasets.load(str(sample_dir)).currency == planted == "AZN"
+    folder = _world_with(tmp_path, _responses(["checkout"]))
+    assert datasets.load(str(folder)).currency is None  # truth.json without one

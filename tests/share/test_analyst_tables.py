@@ -150,21 +150,27 @@ ENGLISH = ({k[4:] for k in MESSAGES if k.startswith("col_")}
            | {v["en"] for k, v in MESSAGES.items() if k.startswith("col_") and v["tr"] != v["en"]})
 
 
+def _html_outputs(path):
+    """(cell source, HTML) of every HTML output of an executed notebook."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            if html:
+                yield cell.source, html
+
+
 @pytest.mark.slow
 def test_notebooks_run_in_turkish_show_turkish_tables(real_run):
     """Every table the six notebooks display (the shared tr batch) is an analyst table:
     Turkish headers, no English number, and the analysts' page shows it as a table."""
     seen = {}
     for path in sorted(real_run.glob("0*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
         tables = []
-        for cell in nb.cells:
-            for out in cell.get("outputs", []):
-                html = out.get("data", {}).get("text/html", "")
-                html = "".join(html) if isinstance(html, list) else html
-                assert 'class="dataframe' not in html, (path.name, cell.source[:80])
-                if '<table id="T_' in html:
-                    tables.append(BeautifulSoup(html, "html.parser"))
+        for source, html in _html_outputs(path):
+            assert 'class="dataframe' not in html, (path.name, source[:80])
+            if '<table id="T_' in html:
+                tables.append(BeautifulSoup(html, "html.parser"))
         seen[path.name] = len(tables)
         for soup in tables:
             heads = [th.get_text() for th in soup.select("thead th")]
@@ -184,14 +190,8 @@ def test_customer_card_of_the_turkish_run_is_turkish(real_run):
     """Notebook 05's card (its last display, not a Styler) in the shared tr batch:
     the catalog's Turkish labels, no English number marks, the card's markup only."""
     [path] = sorted(real_run.glob("05_*.ipynb"))
-    nb = nbformat.read(path, as_version=4)
-    cards = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            html = out.get("data", {}).get("text/html", "")
-            html = "".join(html) if isinstance(html, list) else html
-            if "cx-card" in html:
-                cards.append(BeautifulSoup(html, "html.parser"))
+    cards = [BeautifulSoup(html, "html.parser") for _, html in _html_outputs(path)
+             if "cx-card" in html]
     [card] = cards
     assert card.find("table", class_="cx-card")["lang"] == "tr"
     heads = [th.get_text() for th in card.select("th")]
