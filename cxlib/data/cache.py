@@ -69,6 +69,7 @@ def cached(
     *,
     name: str,
     extra: Any = None,
+    best_effort: bool = False,
 ) -> pd.DataFrame:
     """Return the cached table for these inputs, building and storing it on a miss.
 
@@ -82,20 +83,32 @@ def cached(
         Short name of the table (file name prefix).
     extra
         Anything else the result depends on (read options...), JSON-serialisable.
+    best_effort
+        A cache that cannot be read or written (read-only or full disk, a damaged
+        entry) is passed by: the table is built and returned, not stored.
     """
     key = content_key(list(inputs), extra)
     folder = Path(config.PROCESSED_DIR)
     target = guard_write(folder / f"{name}-{key}.parquet")
     if target.exists():
-        df = _read(target)
-        df.attrs["cache"] = {"hit": True, "path": str(target)}
-        return df
+        try:
+            df = _read(target)
+        except (OSError, ValueError, pa.ArrowException):
+            if not best_effort:
+                raise
+        else:
+            df.attrs["cache"] = {"hit": True, "path": str(target)}
+            return df
     df = build()
-    with atomic_file(target) as tmp:
-        _write(df, tmp)
-    for old in folder.glob(f"{name}-*.parquet"):
-        if old != target:
-            old.unlink(missing_ok=True)
+    try:
+        with atomic_file(target) as tmp:
+            _write(df, tmp)
+        for old in folder.glob(f"{name}-*.parquet"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    except OSError:
+        if not best_effort:
+            raise
     df.attrs["cache"] = {"hit": False, "path": str(target)}
     return df
 

@@ -41,7 +41,7 @@ from cxlib import config
 from cxlib.errors import ParameterError
 from cxlib.io import guard_write, write_bytes_atomic, write_json_atomic
 from cxlib.run.batchfile import Batch, Job, load_batch, validate
-from cxlib.run.workers import DaskPool, LocalPool
+from cxlib.run.workers import DaskPool, LocalPool, start_fork_server
 from cxlib.share.results import SUFFIX
 
 __all__ = ["Batch", "Job", "latest_run", "load_batch", "main", "recover_dead_runs",
@@ -221,6 +221,8 @@ def run_batch(
         Before anything runs, listing every bad parameter of every job.
     """
     early = None if cluster or isinstance(batch, Batch) else _early_zygote(batch)
+    if cluster is None:
+        start_fork_server()  # the workers' imports, too, overlap with loading the batch
     try:
         return _run_batch(batch, early=early, resume=resume, workers=workers, cluster=cluster,
                           out_root=out_root, progress=progress)
@@ -455,12 +457,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None and not 1 <= args.workers <= 512:
         raise ParameterError([f"--workers must be from 1 to 512, got {args.workers}"],
                              source="cx run")
-    b = load_batch(args.batch)
     if args.check:
+        b = load_batch(args.batch)
         validate(b)
         print(f"{b.path}: {len(b.jobs)} job(s), parameters valid")
         return 0
-    run_dir, manifest = run_batch(b, resume=args.resume, workers=args.workers,
+    # the path, not a loaded Batch: run_batch starts the kernels' imports before loading it
+    run_dir, manifest = run_batch(args.batch, resume=args.resume, workers=args.workers,
                                   cluster=args.cluster,
                                   progress=False if args.no_progress else None)
     return _summary(run_dir, manifest)

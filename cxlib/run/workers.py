@@ -33,7 +33,7 @@ from typing import Any
 from cxlib.errors import ExecutionError
 from cxlib.share.results import SUFFIX
 
-__all__ = ["GRACE", "DaskPool", "LocalPool", "execute_job", "lost_record"]
+__all__ = ["GRACE", "DaskPool", "LocalPool", "execute_job", "lost_record", "start_fork_server"]
 
 GRACE = 30.0  # seconds past a job's timeout before its worker is killed
 #: What every worker imports: done once, in the fork server the workers are forked from.
@@ -294,6 +294,23 @@ def _worker_main(conn: Any, runner: int | None = None,
         close_all()
 
 
+def start_fork_server() -> Any:
+    """Start the fork server the local workers come from, if not running; its context.
+
+    It imports :data:`_WORKER_IMPORTS` once, and every worker is forked from it.
+    Starting it does not wait for those imports (the first worker does), so the
+    runner calls this before it loads the batch: the imports overlap with that
+    (issue 17).
+    """
+    import multiprocessing as mp
+    from multiprocessing import forkserver
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(_WORKER_IMPORTS))
+    forkserver.ensure_running()
+    return ctx
+
+
 class _Slot:
     """One worker process of the local pool, restarted when it dies or hangs."""
 
@@ -371,8 +388,6 @@ class LocalPool:
 
     def __init__(self, n: int, *, preload: tuple[str, ...] | None = None,
                  zygote: Any = None, render: str | None = None, pdf: bool = True) -> None:
-        import multiprocessing as mp
-
         self.n = n
         self._preload = tuple(preload) if preload is not None else None
         self._zygote: Any = None
@@ -386,8 +401,7 @@ class LocalPool:
             elif zygote is not None:
                 zygote.close()  # for other imports (the batch changed as it was read)
             self._zygote_socket()
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(list(_WORKER_IMPORTS))
+        ctx = start_fork_server()
         self._free = [_Slot(ctx, render, pdf) for _ in range(n)]
         for slot in self._free:
             slot._start()

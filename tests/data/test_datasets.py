@@ -120,3 +120,64 @@ def test_a_world_declares_its_currency_or_none(tmp_path, sample_dir):
     assert datasets.load(str(sample_dir)).currency == planted == "AZN"
     folder = _world_with(tmp_path, _responses(["checkout"]))
     assert datasets.load(str(folder)).currency is None  # truth.json without one
+
+
+# ---------------------------------------------------- validated once per file content
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("valid-*.parquet"))
+
+
+def test_a_validated_table_is_served_from_the_cache_exactly(tmp_path, monkeypatch, sample_dir):
+    from cxlib.data import validate as validate_mod
+    from cxlib.data.readers import read_table
+    from cxlib.data.validate import validate
+
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    path = datasets.load(sample_dir).path("responses")
+    reference = validate(read_table(path), "responses", path=path)  # no cache involved
+    first = datasets.load(sample_dir).responses  # a miss: validated and stored
+    assert len(_entries(tmp_path / "processed")) == 1
+    calls = []
+    monkeypatch.setattr(validate_mod, "validate", lambda *a, **k: calls.append(a))
+    second = datasets.load(sample_dir).responses  # a hit: no validation at all
+    assert calls == []
+    for df in (first, second):  # the same frame, dtypes and attrs as a fresh validation
+        pd.testing.assert_frame_equal(df, reference, check_exact=True)
+        assert list(df.dtypes) == list(reference.dtypes) and df.attrs == reference.attrs
+
+
+def test_a_changed_file_is_validated_again_and_a_bad_one_never_stored(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    folder = _world_with(tmp_path, _responses(["store_checkout", "website"]))
+    assert len(datasets.load(folder).responses) == 2
+    bad = _responses(["store_checkout", "website"]).assign(score=[4.0, 9.0])  # 9 on a 1-5 scale
+    bad.to_parquet(folder / "responses.parquet", index=False)  # same path, other bytes
+    for _ in range(2):  # refused every time: a failed validation leaves no entry
+        with pytest.raises(DataError, match="score"):
+            datasets.load(folder).responses  # noqa: B018 (loading is the point)
+    assert len(_entries(tmp_path / "processed")) == 1  # only the good content's entry
+
+
+def test_an_unusable_cache_still_validates(tmp_path, monkeypatch):
+    folder = _world_with(tmp_path, _responses(["store_checkout"]))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setattr(config, "PROCESSED_DIR", blocker / "processed")  # cannot be made
+    assert len(datasets.load(folder).responses) == 1
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    datasets.load(folder).responses  # noqa: B018 (stores the entry)
+    (entry,) = _entries(tmp_path / "processed")
+    entry.write_bytes(b"damaged")  # a damaged entry is rebuilt, not served or raised
+    assert len(datasets.load(folder).responses) == 1
+    assert entry.read_bytes().startswith(b"PAR1")
+
+
+def test_the_cache_keeps_the_newest_entries_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    monkeypatch.setattr(datasets, "KEEP_VALIDATED", 2)
+    for i in range(4):
+        folder = _world_with(tmp_path / str(i), _responses(["store_checkout"] * (i + 1)))
+        datasets.load(folder).responses  # noqa: B018 (stores an entry per file)
+    kept = _entries(tmp_path / "processed")
+    assert len(kept) == 2
+    assert sorted(len(pd.read_parquet(f)) for f in kept) == [3, 4]  # the two newest

@@ -27,6 +27,7 @@ import pytest
 
 from cxlib.errors import CxError
 from cxlib.share import export, pdf
+from cxlib.share.sanitize import CSP
 
 from .test_render import _chromium
 
@@ -44,15 +45,20 @@ def _own_browser(monkeypatch):
     pdf.close_browser()
 
 
-def _page(folder: Path, name: str = "brief", paragraphs: int = 60, extra: str = "") -> Path:
-    """A self-contained page like a brief: text, a style, an inline image, several pages."""
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+
+
+def _page(folder: Path, name: str = "brief", paragraphs: int = 60, extra: str = "",
+          head: str = "") -> Path:
+    """A self-contained page like a brief: text, a style, an inline image, several pages
+    (``head=CSP_META``: one that can fetch nothing, as the page sanitiser writes it)."""
     folder.mkdir(parents=True, exist_ok=True)
     dot = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
            "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
     body = "".join(f"<p>Paragraf {i}: touchpoint satisfaction 4,{i:02d}</p>"
                    for i in range(paragraphs))
     page = folder / f"{name}.manager.html"
-    page.write_text(f"<!doctype html><html lang='tr'><head><meta charset='utf-8'>"
+    page.write_text(f"<!doctype html><html lang='tr'><head><meta charset='utf-8'>{head}"
                     f"<title>{name} title</title><style>body{{font-family:sans-serif}}"
                     f"h1{{background:#eef}}</style></head><body><h1>{TEXT}</h1>"
                     f"<img src='{dot}' width='40' height='40'>{extra}{body}</body></html>",
@@ -299,4 +305,75 @@ def test_one_tab_serves_every_page_and_each_pdf_is_what_a_fresh_tab_prints(
     after_b = pdf.html_to_pdf(a, tmp_path / "after_b.pdf").read_bytes()
     undated = re.compile(rb"/(Creation|Mod)Date \(D:[^)]*\)")  # the second it was printed
     assert undated.sub(b"", after_b) == undated.sub(b"", alone)
+    assert "only in B" not in _text(tmp_path / "after_b.pdf")
+
+
+_UNDATED = re.compile(rb"/(Creation|Mod)Date \(D:[^)]*\)")  # the second it was printed
+
+
+def _comparable(data: bytes) -> bytes:
+    """A PDF without its dates, its tagged structure's node ids renumbered in order of
+    appearance (Chromium numbers DOM nodes per renderer; same width, so offsets stay)."""
+    seen: dict[bytes, bytes] = {}
+    return re.sub(rb"node\d{8}", lambda m: seen.setdefault(m.group(), b"node%08d" % len(seen)),
+                  _UNDATED.sub(b"", data))
+
+
+def _spy(monkeypatch) -> list[str]:
+    """The DevTools methods the browser is sent."""
+    sent: list[str] = []
+    real = pdf._Browser.send
+
+    def send(self, method, params, session, deadline):
+        sent.append(method)
+        return real(self, method, params, session, deadline)
+
+    monkeypatch.setattr(pdf._Browser, "send", send)
+    return sent
+
+
+def test_a_page_that_can_fetch_nothing_prints_from_memory_the_same_pdf(tmp_path, monkeypatch):
+    """Reference: the same page printed by navigating to its file (the path every page
+    took before); a table gives the PDF a tagged structure with node ids."""
+    _chromium()
+    table = ("<table><tr><th>Temas</th><th>Puan</th></tr>"
+             "<tr><td>Mağaza</td><td>4,2</td></tr></table>")
+    pages = [_page(tmp_path / "in", f"p{i}", paragraphs=20 * i + 5, head=CSP_META,
+                   extra=table * i) for i in range(3)]
+    sent = _spy(monkeypatch)
+    memory = [pdf.html_to_pdf(p, tmp_path / f"{p.stem}.mem.pdf").read_bytes() for p in pages]
+    assert sent.count("Page.setDocumentContent") == 3 and "Page.navigate" not in sent
+    monkeypatch.setattr(pdf, "_self_contained", lambda _src: None)  # force the navigation
+    sent.clear()
+    navigated = [pdf.html_to_pdf(p, tmp_path / f"{p.stem}.nav.pdf").read_bytes() for p in pages]
+    assert sent.count("Page.navigate") == 3 and "Page.setDocumentContent" not in sent
+    assert [_comparable(m) for m in memory] == [_comparable(n) for n in navigated]
+    assert _pages(memory[2]) > 1 and TEXT in _text(tmp_path / "p2.manager.mem.pdf")
+
+
+def test_a_page_that_may_fetch_is_printed_from_its_file(tmp_path, monkeypatch):
+    _chromium()
+    sent = _spy(monkeypatch)
+    plain = _page(tmp_path / "plain", "plain", paragraphs=3)  # no policy: its address matters
+    pdf.html_to_pdf(plain, tmp_path / "plain.pdf")
+    # the policy only counts in the head; quoted in the body it is just text
+    quoted = _page(tmp_path / "quoted", "quoted", paragraphs=3,
+                   extra=CSP_META.replace("<", "&lt;") + CSP_META)
+    pdf.html_to_pdf(quoted, tmp_path / "quoted.pdf")
+    assert sent.count("Page.navigate") == 2 and "Page.setDocumentContent" not in sent
+
+
+def test_from_memory_nothing_of_one_page_reaches_the_next(tmp_path):
+    """B (its own style, a heading, more pages) printed before A changes nothing of A
+    (reference: A printed alone by a freshly started browser)."""
+    _chromium()
+    table = "<table><tr><th>a</th></tr><tr><td>1</td></tr></table>"
+    a = _page(tmp_path / "a", "a", paragraphs=30, head=CSP_META, extra=table)
+    b = _page(tmp_path / "b", "b", paragraphs=90, head=CSP_META,
+              extra="<style>p{color:#a00;font-size:30px}</style><h2>only in B</h2>" + table)
+    alone = pdf.html_to_pdf(a, tmp_path / "alone.pdf").read_bytes()
+    pdf.close_browser()
+    pdf.html_to_pdf(b, tmp_path / "b.pdf")
+    after_b = pdf.html_to_pdf(a, tmp_path / "after_b.pdf").read_bytes()
+    assert _comparable(after_b) == _comparable(alone)
     assert "only in B" not in _text(tmp_path / "after_b.pdf")
