@@ -397,3 +397,24 @@ def test_browser_payloads_do_not_run_nothing_is_fetched_nothing_masked_shows(
                 assert secret not in text, (name, secret)
         if name.startswith("analyst"):
             assert "document.title+='-styler_script'" in dom.get_text(" ")  # shown, not run
+
+
+@pytest.mark.parametrize("lang", ["en", "tr"])
+def test_the_analysts_page_is_nbconverts_without_its_extra_pass(executed, lang):
+    """Reference: nbconvert's own lab HTMLExporter, whose closing BeautifulSoup pass
+    render skips (it adds tabindex, which the sanitiser drops, and an English alt).
+    After the sanitiser both pages are the same, but for the figures' alt text."""
+    from nbconvert import HTMLExporter
+
+    nb = render._prepare(nbformat.read(executed, as_version=4))
+    stock, _ = HTMLExporter(template_name="lab", embed_images=True,
+                            filters={"clean_html": render._as_is}).from_notebook_node(nb)
+    ours = render._analyst_page(nb, "", lang)
+    assert "No description has been provided" in stock
+    alt = {"en": "A figure of the analysis (no description given)",
+           "tr": "Analizden bir grafik (açıklaması verilmemiş)"}[lang]
+    expected = privacy.sanitize_html(
+        stock.replace("No description has been provided for this image", alt), language=lang)
+    got = privacy.sanitize_html(ours, language=lang)
+    assert got == expected
+    assert got.count(f'alt="{alt}"') >= 1 and "No description" not in got
