@@ -35,6 +35,22 @@ the page sanitiser (0.02 s), the message catalog was parsed by the pure-Python
 YAML loader in every process (0.24 s), and a fresh Chromium per PDF cost about
 0.5 s. ``render`` went from ~128 ms to ~35 ms and ``pdf`` from ~540 ms to
 ~55 ms (one kept browser per worker; :mod:`cxlib.share.pdf`).
+
+The third round looked at the whole run's CPU (2 cores, both saturated: every
+CPU-second saved is half a second of the batch). ``cell[3]`` (load and validate
+the sample responses) went from ~100 ms to ~57 ms: a world's table is validated
+once per file content (:func:`cxlib.data.datasets._validated`). nbconvert's
+closing BeautifulSoup pass over the analysts' page was ~15 ms of ``render``
+(now ~28 ms of CPU). Chromium spent ~78 ms of CPU a brief, half of it on the
+navigation to the page's file: a brief, which can fetch nothing, is now set as
+the tab's document from memory (~37 ms), and the omnibox popup's WebUI renderer
+that redrew on every page is switched off (~29 ms). Outside the reports: the
+zygote and the workers' fork server start before the batch file is read (they
+were started after it, ~0.8 s later), and the zygote and ``cx`` itself exit
+without tearing down their modules (~0.35 s at the end of a run). Left:
+``kernel_init`` (~41 ms of CPU: IPython's application, shell and kernel objects;
+pre-initialising the application in the zygote saved only ~5 ms), fork and
+page faults (~60 ms of system time per kernel), and the notebook's own cells.
 """
 
 from __future__ import annotations
