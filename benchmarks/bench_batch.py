@@ -3,13 +3,13 @@
 The cost of a small report is kernel start and imports, not analysis. The
 baseline runs ``papermill`` (the CLI) 40 times in a row, as a cron script
 would; ``cx run`` runs the same 40 jobs with one worker per core, each report
-in a fresh kernel process forked from the run's pre-imported zygote, and
-renders both HTML views and the brief's PDF in the workers (one kept headless
-Chromium each). Goal (issue 17): with the HTML views, at least 15x faster than
-the baseline, in the same run; rendering at most 15% of the batch time (the
-rendered run against the same run without HTML). Both are shown with the PDF
-(the default) and without it (``pdf: false``). Rows for
-comparison: without HTML, cold (non-forked) kernels, and the same batch on a
+in a fresh kernel process forked from the run's pre-imported zygote, renders
+both HTML views in the workers and prints the briefs' PDFs with the runner's
+one kept headless Chromium while the workers go on. Goal (issue 17): with the
+HTML views, at least 15x faster than the baseline, in the same run; rendering
+at most 15% of the batch time (the rendered run against the same run without
+HTML). Both are shown with the PDF (the default) and without it (``pdf:
+false``). Rows for comparison: without HTML, cold (non-forked) kernels, and the same batch on a
 ``distributed.LocalCluster`` with one worker per core, each keeping a zygote
 (goal: per report at most 1.2x the local time).
 

@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,62 @@ def _outputs(job: str, names: set[str]) -> dict[str, str]:
             "manager_html": f"{job}.manager.html", "analyst_html": f"{job}.analyst.html",
             "manager_pdf": f"{job}.manager.pdf"}
     return {k: v for k, v in want.items() if v in names}
+
+
+class _Printer:
+    """The run's one PDF browser: each brief is printed in a thread of the runner as
+    soon as its job's pages arrive, while the workers go on with the next reports.
+
+    One headless Chromium for the run instead of one per worker (issue 17): its
+    start, ~0.65 s of CPU, is paid once, and the workers skip printing. It is
+    started from the main thread (so it dies with the runner) and closed with the
+    run, unless this process had one already. ``done(job_id, pdf_name, error)`` is
+    called from the thread after each page.
+    """
+
+    def __init__(self, done: Callable[[str, str | None, str | None], None]) -> None:
+        import queue
+
+        from cxlib.share import pdf
+
+        self._had = pdf.browser_pid() is not None
+        pdf.start_browser()  # not waiting for it: it starts while the first reports run
+        self._done = done
+        self._queue: queue.Queue[tuple[str, Path] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, daemon=True, name="cx-pdf")
+        self._thread.start()
+
+    def add(self, job_id: str, page: Path) -> None:
+        self._queue.put((job_id, page))
+
+    def _work(self) -> None:
+        from cxlib.share.export import html_to_pdf
+
+        while (item := self._queue.get()) is not None:
+            job_id, page = item
+            target = page.with_suffix(".pdf")
+            try:
+                html_to_pdf(page, target)
+            except Exception as exc:  # the HTML brief stands; the index says what is missing
+                self._done(job_id, None, f"{type(exc).__name__}: {exc}"[:2000])
+            else:
+                self._done(job_id, target.name, None)
+
+    def close(self, *, wait: bool = True) -> None:
+        """Print what is queued (unless ``wait`` is false), then stop the thread."""
+        import contextlib as cl
+        import queue
+
+        if not wait:
+            with cl.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()
+        self._queue.put(None)
+        self._thread.join()
+        if not self._had:
+            from cxlib.share import pdf
+
+            pdf.close_browser()
 
 
 class _Progress:
@@ -324,9 +381,31 @@ def _run_batch(
     preload = _preload_list(_imports(b), list(b.preload))
     nb_text = {j.notebook: j.notebook.read_text(encoding="utf-8") for j in to_run}
     n = workers or b.workers or os.cpu_count() or 1
-    pool: Any = DaskPool(cluster) if cluster else LocalPool(
-        min(n, max(1, len(to_run))), preload=tuple(preload) if b.kernels == "warm" else None,
-        zygote=early, render=b.language if b.render else None, pdf=b.render and b.pdf)
+    printer: _Printer | None = None
+    if not cluster and b.render and b.pdf and to_run:
+        from cxlib.share.export import chromium
+
+        if chromium() is not None:  # else the workers say nothing either, as before
+
+            def printed(job_id: str, name: str | None, error: str | None) -> None:
+                with lock:
+                    r = records[job_id]
+                    if name:
+                        r["outputs"] = {**r.get("outputs", {}), "manager_pdf": name}
+                        r.pop("pdf_error", None)
+                    else:
+                        r["pdf_error"] = error
+
+            printer = _Printer(printed)
+    try:
+        pool: Any = DaskPool(cluster) if cluster else LocalPool(
+            min(n, max(1, len(to_run))), preload=tuple(preload) if b.kernels == "warm" else None,
+            zygote=early, render=b.language if b.render else None,
+            pdf=b.render and b.pdf and printer is None)
+    except BaseException:
+        if printer is not None:
+            printer.close(wait=False)
+        raise
     manifest["executor"] = {"kind": "dask" if cluster else "local", "address": pool.address,
                             "workers": pool.n, "kernels": b.kernels}
     bar = _Progress(len(to_run), progress)
@@ -334,7 +413,8 @@ def _run_batch(
     importer = threading.Thread(target=_import_quietly, args=(_INDEX_IMPORTS,), daemon=True,
                                 name="cx-index-imports")
     importer.start()
-    queue_ = [_spec(job, b, nb_text, preload, 1) for job in reversed(to_run)]
+    pdf_in_worker = printer is None
+    queue_ = [_spec(job, b, nb_text, preload, 1, pdf_in_worker) for job in reversed(to_run)]
 
     def next_spec() -> dict[str, Any] | None:
         return queue_.pop() if queue_ else None
@@ -347,6 +427,7 @@ def _run_batch(
             save()  # the manifest shows what is running (and, after a kill -9, what was)
         bar.started()
 
+    completed = False
     try:
         for rec in pool.map_unordered(next_spec, on_start):
             spec_attempt = records[rec["job_id"]]["attempts"]
@@ -364,12 +445,18 @@ def _run_batch(
                 if again:
                     r["status"] = "retrying"
                 save()
+            page = f"{rec['job_id']}.manager.html"
+            if printer is not None and page in files:
+                printer.add(rec["job_id"], run_dir / page)
             bar.finished(rec, final=not again)
             if again:
                 job = next(j for j in to_run if j.job_id == rec["job_id"])
-                queue_.append(_spec(job, b, nb_text, preload, spec_attempt + 1))
+                queue_.append(_spec(job, b, nb_text, preload, spec_attempt + 1, pdf_in_worker))
+        completed = True
     finally:
         pool.close()
+        if printer is not None:  # the last briefs' PDFs (all of them, unless interrupted)
+            printer.close(wait=completed)
         bar.close()
         for r in records.values():
             if r["status"] in ("pending", "running", "retrying"):
@@ -408,10 +495,11 @@ def _import_quietly(names: tuple[str, ...]) -> None:
 
 
 def _spec(job: Job, b: Batch, nb_text: dict[Path, str], preload: list[str],
-          attempt: int) -> dict[str, Any]:
+          attempt: int, pdf_in_worker: bool = True) -> dict[str, Any]:
     return {"job_id": job.job_id, "notebook": str(job.notebook),
             "notebook_json": nb_text[job.notebook], "parameters": job.parameters,
-            "timeout": b.timeout, "render": b.render, "pdf": b.pdf, "language": b.language,
+            "timeout": b.timeout, "render": b.render, "pdf": b.pdf and pdf_in_worker,
+            "language": b.language,
             "kernels": b.kernels, "preload": preload, "attempt": attempt}
 
 

@@ -142,7 +142,7 @@ def export_run(run_dir: str | os.PathLike[str], *, language: str = "en", pdf: bo
     if pdf and chromium() is not None:
         for page in sorted(run.glob("*.manager.html")):
             if page.with_suffix(".pdf").is_file():
-                continue  # printed by the worker that rendered the brief (cx run)
+                continue  # printed during the run (cx run: by the runner, or a Dask worker)
             try:
                 out["pdf"].append(html_to_pdf(page, page.with_suffix(".pdf")))
             except (CxError, subprocess.TimeoutExpired) as exc:

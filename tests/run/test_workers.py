@@ -124,3 +124,121 @@ def test_pdf_false_renders_the_views_but_prints_no_pdf(tmp_path: Path, pdf: bool
     assert len(list(run_dir.glob("*.manager.html"))) == 1
     assert len(list(run_dir.glob("*.analyst.html"))) == 1
     assert len(list(run_dir.glob("*.manager.pdf"))) == (1 if pdf else 0)
+
+
+def _pdf_batch(tmp_path: Path, jobs: int = 3) -> Path:
+    import yaml
+
+    nb = tmp_path / "a.ipynb"
+    nbf = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbf.cells = [nbformat.v4.new_code_cell('x: int = 0  # which copy\n'
+                                           'results_path: str = ""  # set by the runner',
+                                           metadata={"tags": ["parameters"]}),
+                 nbformat.v4.new_code_cell("print(x)")]
+    nbformat.write(nbf, str(nb))
+    path = tmp_path / "b.yml"
+    path.write_text(yaml.safe_dump({"name": "pdfs", "workers": 2, "render": True, "pdf": True,
+                                    "jobs": [{"notebook": str(nb),
+                                              "rows": [{"x": i} for i in range(jobs)]}]}),
+                    encoding="utf-8")
+    return path
+
+
+def _needs_chromium() -> None:
+    from cxlib.share import pdf as pdf_
+
+    if pdf_.chromium() is None:
+        pytest.skip("headless Chromium not installed (scripts/install_test_deps.sh)")
+
+
+def test_the_runner_prints_every_brief_with_one_browser_the_workers_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One Chromium for the run, in the runner (this process); the pool is told not to
+    start any and every job spec says not to print (issue 17)."""
+    from cxlib.run import batch
+    from cxlib.share import pdf as pdf_
+
+    _needs_chromium()
+    pdf_.close_browser()
+    starts: list[int] = []
+    real_init = pdf_._Browser.__init__
+    monkeypatch.setattr(pdf_._Browser, "__init__", lambda self, *a, **k: (
+        starts.append(os.getpid()), real_init(self, *a, **k))[1])
+    seen: dict[str, Any] = {"spec_pdf": set()}
+
+    class SpyPool(batch.LocalPool):  # type: ignore[misc, valid-type]
+        def __init__(self, *a: Any, **k: Any) -> None:
+            seen["pool_pdf"] = k.get("pdf")
+            super().__init__(*a, **k)
+
+        def map_unordered(self, next_spec: Any, on_start: Any) -> Any:
+            def spy() -> Any:
+                spec = next_spec()
+                if spec is not None:
+                    seen["spec_pdf"].add(spec["pdf"])
+                return spec
+            return super().map_unordered(spy, on_start)
+
+    monkeypatch.setattr(batch, "LocalPool", SpyPool)
+    run_dir, manifest = batch.run_batch(_pdf_batch(tmp_path), out_root=tmp_path / "r",
+                                        progress=False)
+    assert manifest["status"] == "ok", manifest
+    for job in manifest["jobs"]:
+        name = job["outputs"]["manager_pdf"]
+        assert (run_dir / name).read_bytes()[:5] == b"%PDF-" and "pdf_error" not in job
+    assert seen == {"pool_pdf": False, "spec_pdf": {False}}
+    assert starts == [os.getpid()]  # one browser, the runner's
+    assert pdf_.browser_pid() is None  # closed with the run
+
+
+def test_a_brief_that_cannot_be_printed_leaves_its_job_ok_and_says_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cxlib.errors import CxError
+    from cxlib.run import batch
+    from cxlib.share import export
+
+    _needs_chromium()
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise CxError("the printer is on fire")
+
+    monkeypatch.setattr(export, "html_to_pdf", broken)
+    run_dir, manifest = batch.run_batch(_pdf_batch(tmp_path, jobs=2), out_root=tmp_path / "r",
+                                        progress=False)
+    assert manifest["status"] == "ok"
+    for job in manifest["jobs"]:
+        assert job["status"] == "ok" and "manager_pdf" not in job["outputs"]
+        assert "the printer is on fire" in job["pdf_error"]
+        assert (run_dir / job["outputs"]["manager_html"]).is_file()  # the HTML brief stands
+    assert not list(run_dir.glob("*.pdf"))
+
+
+def test_an_interrupted_run_stops_printing_at_once() -> None:
+    """Printer alone: close() prints what is queued; close(wait=False) drops it."""
+    import threading
+    import time as t
+
+    from cxlib.run.batch import _Printer
+    from cxlib.share import export
+
+    done: list[tuple[str, str | None, str | None]] = []
+    gate = threading.Event()
+    real = export.html_to_pdf
+    try:
+        export.html_to_pdf = lambda page, target: (gate.wait(10), target)[1]
+        p = _Printer(lambda *a: done.append(a))
+        for i in range(5):
+            p.add(f"j{i}", Path(f"/nowhere/j{i}.manager.html"))
+        t0 = t.monotonic()
+        threading.Timer(0.2, gate.set).start()
+        p.close(wait=False)  # the page being printed finishes; the four queued are dropped
+        assert len(done) <= 1 and t.monotonic() - t0 < 5
+        p = _Printer(lambda *a: done.append(a))
+        done.clear()
+        for i in range(3):
+            p.add(f"k{i}", Path(f"/nowhere/k{i}.manager.html"))
+        p.close()
+        assert [d[:2] for d in done] == [(f"k{i}", f"k{i}.manager.pdf") for i in range(3)]
+    finally:
+        export.html_to_pdf = real
