@@ -145,7 +145,8 @@ class _Printer:
     soon as its job's pages arrive, while the workers go on with the next reports.
 
     One headless Chromium for the run instead of one per worker (issue 17): its
-    start, ~0.65 s of CPU, is paid once, and the workers skip printing. It is
+    start, ~0.65 s of CPU, is paid once, and the workers skip printing (Dask
+    workers too; they print only when the runner has no Chromium). It is
     started from the main thread (so it dies with the runner) and closed with the
     run, unless this process had one already. ``done(job_id, pdf_name, error)`` is
     called from the thread after each page.
@@ -382,10 +383,10 @@ def _run_batch(
     nb_text = {j.notebook: j.notebook.read_text(encoding="utf-8") for j in to_run}
     n = workers or b.workers or os.cpu_count() or 1
     printer: _Printer | None = None
-    if not cluster and b.render and b.pdf and to_run:
+    if b.render and b.pdf and to_run:
         from cxlib.share.export import chromium
 
-        if chromium() is not None:  # else the workers say nothing either, as before
+        if chromium() is not None:  # else the workers print, if they can (Dask workers)
 
             def printed(job_id: str, name: str | None, error: str | None) -> None:
                 with lock:

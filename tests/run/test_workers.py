@@ -152,14 +152,17 @@ def _needs_chromium() -> None:
         pytest.skip("headless Chromium not installed (scripts/install_test_deps.sh)")
 
 
+@pytest.mark.parametrize("where", ["local", "dask"])
 def test_the_runner_prints_every_brief_with_one_browser_the_workers_none(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     """One Chromium for the run, in the runner (this process); the pool is told not to
-    start any and every job spec says not to print (issue 17)."""
+    start any and every job spec says not to print (issue 17), on a Dask cluster too."""
     from cxlib.run import batch
     from cxlib.share import pdf as pdf_
 
     _needs_chromium()
+    if where == "dask":
+        distributed = pytest.importorskip("distributed")
     pdf_.close_browser()
     starts: list[int] = []
     real_init = pdf_._Browser.__init__
@@ -167,23 +170,40 @@ def test_the_runner_prints_every_brief_with_one_browser_the_workers_none(
         starts.append(os.getpid()), real_init(self, *a, **k))[1])
     seen: dict[str, Any] = {"spec_pdf": set()}
 
+    def spied(next_spec: Any) -> Any:
+        def spy() -> Any:
+            spec = next_spec()
+            if spec is not None:
+                seen["spec_pdf"].add(spec["pdf"])
+            return spec
+        return spy
+
     class SpyPool(batch.LocalPool):  # type: ignore[misc, valid-type]
         def __init__(self, *a: Any, **k: Any) -> None:
             seen["pool_pdf"] = k.get("pdf")
             super().__init__(*a, **k)
 
         def map_unordered(self, next_spec: Any, on_start: Any) -> Any:
-            def spy() -> Any:
-                spec = next_spec()
-                if spec is not None:
-                    seen["spec_pdf"].add(spec["pdf"])
-                return spec
-            return super().map_unordered(spy, on_start)
+            return super().map_unordered(spied(next_spec), on_start)
+
+    class SpyDask(batch.DaskPool):  # type: ignore[misc, valid-type]
+        def map_unordered(self, next_spec: Any, on_start: Any) -> Any:
+            return super().map_unordered(spied(next_spec), on_start)
 
     monkeypatch.setattr(batch, "LocalPool", SpyPool)
-    run_dir, manifest = batch.run_batch(_pdf_batch(tmp_path), out_root=tmp_path / "r",
-                                        progress=False)
+    monkeypatch.setattr(batch, "DaskPool", SpyDask)
+    if where == "dask":
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      host="127.0.0.1", dashboard_address=None) as cluster:
+            run_dir, manifest = batch.run_batch(_pdf_batch(tmp_path), out_root=tmp_path / "r",
+                                                cluster=cluster.scheduler_address,
+                                                progress=False)
+        seen["pool_pdf"] = False  # a Dask pool has no browsers to start
+    else:
+        run_dir, manifest = batch.run_batch(_pdf_batch(tmp_path), out_root=tmp_path / "r",
+                                            progress=False)
     assert manifest["status"] == "ok", manifest
+    assert manifest["executor"]["kind"] == where
     for job in manifest["jobs"]:
         name = job["outputs"]["manager_pdf"]
         assert (run_dir / name).read_bytes()[:5] == b"%PDF-" and "pdf_error" not in job
