@@ -279,9 +279,9 @@ def run_batch(
         Before anything runs, listing every bad parameter of every job.
     """
     early = None if cluster or isinstance(batch, Batch) else _early_zygote(batch)
-    if cluster is None:
-        start_fork_server()  # the workers' imports, too, overlap with loading the batch
     try:
+        if cluster is None:
+            start_fork_server()  # the workers' imports, too, overlap with loading the batch
         return _run_batch(batch, early=early, resume=resume, workers=workers, cluster=cluster,
                           out_root=out_root, progress=progress)
     finally:
