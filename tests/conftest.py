@@ -23,6 +23,16 @@ def shared_file_or_skip(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _processed_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory):
+    """What the tests cache in-process (validated tables of their temporary worlds,
+    mapped datasets, stores) goes to a folder of the session, not data/processed."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(config, "PROCESSED_DIR", tmp_path_factory.mktemp("processed"))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small synthetic world: the shipped sample if generated, else a fresh one."""

@@ -70,6 +70,7 @@ def cached(
     name: str,
     extra: Any = None,
     best_effort: bool = False,
+    mode: int = 0o644,
 ) -> pd.DataFrame:
     """Return the cached table for these inputs, building and storing it on a miss.
 
@@ -85,7 +86,10 @@ def cached(
         Anything else the result depends on (read options...), JSON-serialisable.
     best_effort
         A cache that cannot be read or written (read-only or full disk, a damaged
-        entry) is passed by: the table is built and returned, not stored.
+        entry, a table Parquet cannot hold) is passed by: the table is built and
+        returned, not stored.
+    mode
+        Permissions of the stored file (``0o600`` for tables with personal data).
     """
     key = content_key(list(inputs), extra)
     folder = Path(config.PROCESSED_DIR)
@@ -101,12 +105,12 @@ def cached(
             return df
     df = build()
     try:
-        with atomic_file(target) as tmp:
+        with atomic_file(target, mode=mode) as tmp:
             _write(df, tmp)
         for old in folder.glob(f"{name}-*.parquet"):
             if old != target:
                 old.unlink(missing_ok=True)
-    except OSError:
+    except (OSError, ValueError, TypeError, pa.ArrowException):
         if not best_effort:
             raise
     df.attrs["cache"] = {"hit": False, "path": str(target)}
@@ -121,7 +125,8 @@ def _write(df: pd.DataFrame, path: Path) -> None:
     """
     bare = df.copy(deep=False)
     bare.attrs = {}
-    table = pa.Table.from_pandas(bare, preserve_index=False)
+    # the index too (a RangeIndex as metadata only): a hit returns the rows' labels
+    table = pa.Table.from_pandas(bare, preserve_index=None)
     attrs = {k: v for k, v in df.attrs.items() if k != "cache"}
     meta = dict(table.schema.metadata or {})
     meta[_ATTRS_KEY] = json.dumps(attrs, default=str, ensure_ascii=False).encode("utf-8")

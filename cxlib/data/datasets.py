@@ -43,15 +43,17 @@ def _validated(path: Path, table: str) -> pd.DataFrame:
 
     A file is validated once per content: :func:`cxlib.data.cache.cached` keys
     the validated frame by the SHA-256 of the file's bytes, the contract, the
-    source of the reading and validation code and the pandas and pandera
-    versions, and stores it under ``config.PROCESSED_DIR``. Change one byte of
+    source of the reading and validation code and the pandas, pandera, pyarrow
+    and NumPy versions, and stores it (index and ``attrs`` included, readable by
+    its owner only) under ``config.PROCESSED_DIR``. Change one byte of
     the file (or of that code) and it is validated again; a file that fails
     validation is never stored, so it fails on every load. A scheduled run's
     reports load the same files: validation (~45 ms of a 53 ms load of the sample
-    world's responses, seconds on a large world) is paid by the first report only
-    (issue 17). A partitioned folder, or a cache that cannot be read or written,
-    is validated on every load as before. The newest :data:`KEEP_VALIDATED`
-    entries are kept.
+    world's responses, seconds on a large world) is paid by the first reports
+    only, one per worker at most (issue 17). Whoever can write ``PROCESSED_DIR``
+    can change what loads, as with every cache there. A partitioned folder, or a
+    cache that cannot be read or written, is validated on every load as before.
+    The newest :data:`KEEP_VALIDATED` entries are kept.
     """
     from cxlib.data.readers import read_table
     from cxlib.data.validate import validate
@@ -63,13 +65,18 @@ def _validated(path: Path, table: str) -> pd.DataFrame:
         return build()
     import hashlib
 
+    import numpy
     import pandera
+    import pyarrow
 
     from cxlib.data.cache import cached
 
     where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
-    extra = {"contract": table, "pandas": pd.__version__, "pandera": pandera.__version__}
-    df = cached([path], build, name=f"valid-{table}-{where}", extra=extra, best_effort=True)
+    extra = {"contract": table, "pandas": pd.__version__, "pandera": pandera.__version__,
+             "pyarrow": pyarrow.__version__, "numpy": numpy.__version__}
+    # owner-only: a validated table may hold personal columns (names, e-mails)
+    df = cached([path], build, name=f"valid-{table}-{where}", extra=extra, best_effort=True,
+                mode=0o600)
     if not df.attrs.pop("cache", {}).get("hit"):
         _prune_validated(Path(config.PROCESSED_DIR))
     return df

@@ -146,42 +146,63 @@ class _Printer:
 
     One headless Chromium for the run instead of one per worker (issue 17): its
     start, ~0.65 s of CPU, is paid once, and the workers skip printing (Dask
-    workers too; they print only when the runner has no Chromium). It is
-    started from the main thread (so it dies with the runner) and closed with the
-    run, unless this process had one already. ``done(job_id, pdf_name, error)`` is
-    called from the thread after each page.
+    workers too). :meth:`start` gives None where no browser can be kept (no
+    Chromium, ``CX_PDF_ONESHOT=1``): then the workers print, in parallel, as
+    before. The browser is started from the main thread (so it dies with the
+    runner) and closed with the run, unless this process had one already.
+    ``done(job_id, attempt, pdf_name, error)`` is called from the thread after
+    each page. After :data:`GIVE_UP` failures in a row the rest are not tried
+    (a broken browser would cost each page its timeout); they get the last error.
     """
 
-    def __init__(self, done: Callable[[str, str | None, str | None], None]) -> None:
+    GIVE_UP = 3
+
+    def __init__(self, done: Callable[[str, int, str | None, str | None], None],
+                 had: bool) -> None:
         import queue
 
-        from cxlib.share import pdf
-
-        self._had = pdf.browser_pid() is not None
-        pdf.start_browser()  # not waiting for it: it starts while the first reports run
+        self._had = had
         self._done = done
-        self._queue: queue.Queue[tuple[str, Path] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, int, Path] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._work, daemon=True, name="cx-pdf")
         self._thread.start()
 
-    def add(self, job_id: str, page: Path) -> None:
-        self._queue.put((job_id, page))
+    @classmethod
+    def start(cls, done: Callable[[str, int, str | None, str | None], None]
+              ) -> _Printer | None:
+        from cxlib.share import pdf
+
+        had = pdf.browser_pid() is not None
+        if pdf.start_browser() is None:  # not waiting: it starts while the first reports run
+            return None
+        return cls(done, had)
+
+    def add(self, job_id: str, attempt: int, page: Path) -> None:
+        self._queue.put((job_id, attempt, page))
 
     def _work(self) -> None:
         from cxlib.share.export import html_to_pdf
 
+        failures, last = 0, ""
         while (item := self._queue.get()) is not None:
-            job_id, page = item
+            job_id, attempt, page = item
             target = page.with_suffix(".pdf")
+            if failures >= self.GIVE_UP:
+                self._done(job_id, attempt, None, f"not printed after {failures} failures in "
+                           f"a row; the last: {last}"[:2000])
+                continue
             try:
                 html_to_pdf(page, target)
             except Exception as exc:  # the HTML brief stands; the index says what is missing
-                self._done(job_id, None, f"{type(exc).__name__}: {exc}"[:2000])
+                failures, last = failures + 1, f"{type(exc).__name__}: {exc}"[:1500]
+                self._done(job_id, attempt, None, last)
             else:
-                self._done(job_id, target.name, None)
+                failures = 0
+                self._done(job_id, attempt, target.name, None)
 
     def close(self, *, wait: bool = True) -> None:
-        """Print what is queued (unless ``wait`` is false), then stop the thread."""
+        """Print what is queued (unless ``wait`` is false: then only the page being
+        printed is awaited, at most 10 s), then stop the thread and the browser."""
         import contextlib as cl
         import queue
 
@@ -190,7 +211,7 @@ class _Printer:
                 while True:
                     self._queue.get_nowait()
         self._queue.put(None)
-        self._thread.join()
+        self._thread.join(None if wait else 10)
         if not self._had:
             from cxlib.share import pdf
 
@@ -388,16 +409,18 @@ def _run_batch(
 
         if chromium() is not None:  # else the workers print, if they can (Dask workers)
 
-            def printed(job_id: str, name: str | None, error: str | None) -> None:
+            def printed(job_id: str, attempt: int, name: str | None, error: str | None
+                        ) -> None:
                 with lock:
                     r = records[job_id]
+                    if r.get("attempts") != attempt:
+                        return  # an earlier attempt's brief: its record is gone
                     if name:
                         r["outputs"] = {**r.get("outputs", {}), "manager_pdf": name}
-                        r.pop("pdf_error", None)
                     else:
                         r["pdf_error"] = error
 
-            printer = _Printer(printed)
+            printer = _Printer.start(printed)
     try:
         pool: Any = DaskPool(cluster) if cluster else LocalPool(
             min(n, max(1, len(to_run))), preload=tuple(preload) if b.kernels == "warm" else None,
@@ -407,29 +430,30 @@ def _run_batch(
         if printer is not None:
             printer.close(wait=False)
         raise
-    manifest["executor"] = {"kind": "dask" if cluster else "local", "address": pool.address,
-                            "workers": pool.n, "kernels": b.kernels}
-    bar = _Progress(len(to_run), progress)
-    # the index is built here once the jobs end: its imports happen meanwhile, not after
-    importer = threading.Thread(target=_import_quietly, args=(_INDEX_IMPORTS,), daemon=True,
-                                name="cx-index-imports")
-    importer.start()
-    pdf_in_worker = printer is None
-    queue_ = [_spec(job, b, nb_text, preload, 1, pdf_in_worker) for job in reversed(to_run)]
-
-    def next_spec() -> dict[str, Any] | None:
-        return queue_.pop() if queue_ else None
-
-    def on_start(spec: dict[str, Any]) -> None:
-        with lock:
-            r = records[spec["job_id"]]
-            r["status"], r["attempts"] = "running", spec["attempt"]
-            r["started"] = datetime.now(UTC).isoformat(timespec="seconds")
-            save()  # the manifest shows what is running (and, after a kill -9, what was)
-        bar.started()
-
     completed = False
+    bar: _Progress | None = None
     try:
+        manifest["executor"] = {"kind": "dask" if cluster else "local", "address": pool.address,
+                                "workers": pool.n, "kernels": b.kernels}
+        bar = shown = _Progress(len(to_run), progress)
+        # the index is built here once the jobs end: its imports happen meanwhile, not after
+        importer = threading.Thread(target=_import_quietly, args=(_INDEX_IMPORTS,), daemon=True,
+                                    name="cx-index-imports")
+        importer.start()
+        pdf_in_worker = printer is None
+        queue_ = [_spec(job, b, nb_text, preload, 1, pdf_in_worker) for job in reversed(to_run)]
+
+        def next_spec() -> dict[str, Any] | None:
+            return queue_.pop() if queue_ else None
+
+        def on_start(spec: dict[str, Any]) -> None:
+            with lock:
+                r = records[spec["job_id"]]
+                r["status"], r["attempts"] = "running", spec["attempt"]
+                r["started"] = datetime.now(UTC).isoformat(timespec="seconds")
+                save()  # the manifest shows what is running (and, after a kill -9, what was)
+            shown.started()
+
         for rec in pool.map_unordered(next_spec, on_start):
             spec_attempt = records[rec["job_id"]]["attempts"]
             err = rec.get("error") or {}
@@ -440,6 +464,7 @@ def _run_batch(
                 for name, data in files.items():
                     _write_atomic(run_dir / name, data)
                 r = records[rec["job_id"]]
+                r.pop("pdf_error", None)  # an earlier attempt's
                 r.update({k: v for k, v in rec.items() if k != "job_id"})
                 r["outputs"] = _outputs(rec["job_id"], set(files))
                 r["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -448,27 +473,33 @@ def _run_batch(
                 save()
             page = f"{rec['job_id']}.manager.html"
             if printer is not None and page in files:
-                printer.add(rec["job_id"], run_dir / page)
-            bar.finished(rec, final=not again)
+                printer.add(rec["job_id"], spec_attempt, run_dir / page)
+            shown.finished(rec, final=not again)
             if again:
                 job = next(j for j in to_run if j.job_id == rec["job_id"])
                 queue_.append(_spec(job, b, nb_text, preload, spec_attempt + 1, pdf_in_worker))
         completed = True
     finally:
-        pool.close()
-        if printer is not None:  # the last briefs' PDFs (all of them, unless interrupted)
-            printer.close(wait=completed)
-        bar.close()
-        for r in records.values():
-            if r["status"] in ("pending", "running", "retrying"):
-                r["status"] = "failed"
-                r.setdefault("error", None)
-                r["error"] = r["error"] or {"kind": "runner_error", "type": "Interrupted",
-                                            "message": "the run stopped before this job ended"}
-        manifest["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
-        bad = [r for r in records.values() if r["status"] != "ok"]
-        manifest["status"] = "failed" if bad else "ok"
-        save()
+        try:
+            pool.close()
+        finally:
+            try:
+                if printer is not None:  # the last briefs' PDFs (all, unless interrupted)
+                    printer.close(wait=completed)
+            finally:  # the manifest is finished whatever happened above
+                if bar is not None:
+                    bar.close()
+                for r in records.values():
+                    if r["status"] in ("pending", "running", "retrying"):
+                        r["status"] = "failed"
+                        r.setdefault("error", None)
+                        r["error"] = r["error"] or {
+                            "kind": "runner_error", "type": "Interrupted",
+                            "message": "the run stopped before this job ended"}
+                manifest["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+                bad = [r for r in records.values() if r["status"] != "ok"]
+                manifest["status"] = "failed" if bad else "ok"
+                save()
     importer.join(timeout=60)  # never two threads importing the same modules
     try:
         from cxlib.share.render import build_index

@@ -18,15 +18,15 @@ each process keeps one Chromium alive and prints over the DevTools protocol:
   driver and an asyncio loop into every worker for the one command we send.
 * Once per browser: ``Target.createTarget`` (about:blank),
   ``Target.attachToTarget`` (flat session), ``Page.enable``. Per page: a
-  page that can fetch nothing (the Content-Security-Policy of the page
-  sanitiser, ``default-src 'none'``: every brief) replaces the tab's document
-  in place, ``Page.setDocumentContent``, and its ``load`` event is awaited; a
-  navigation cost Chromium twice the CPU (~78 ms against ~37 ms a brief,
-  issue 17). Any other page: ``Page.navigate`` to its ``file://`` URL, wait for
-  that navigation's ``load`` lifecycle event. Then ``Page.printToPDF`` with ``printBackground``
-  and ``preferCSSPageSize`` and no header or footer (what ``--print-to-pdf
-  --no-pdf-header-footer`` gives), written with
-  :func:`cxlib.io.write_bytes_atomic`. Every page replaces the tab's document
+  page that can fetch nothing (one that opens as the page sanitiser writes
+  it, its Content-Security-Policy ``default-src 'none'`` first: every brief)
+  replaces the tab's document in place, ``Page.setDocumentContent``, and its
+  ``load`` event is awaited; a navigation cost Chromium twice the CPU (~78 ms
+  against ~37 ms a brief, issue 17). Any other page: ``Page.navigate`` to its
+  ``file://`` URL, wait for that navigation's ``load`` lifecycle event. Then
+  ``Page.printToPDF`` with ``printBackground`` and ``preferCSSPageSize`` and
+  no header or footer (what ``--print-to-pdf --no-pdf-header-footer`` gives),
+  written with :func:`cxlib.io.write_bytes_atomic`. Every page replaces the tab's document
   (the pages run no scripts, so nothing of one reaches the next); a tab per
   page cost ~40% more CPU (a renderer process each). A failed page closes the
   tab; the next opens a new one.
@@ -57,8 +57,10 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import functools
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -443,19 +445,28 @@ def _print_oneshot(exe: str, src: Path, timeout: float) -> bytes:
 
 
 def _self_contained(src: Path) -> str | None:
-    """The page's text if it can fetch nothing (it carries the Content-Security-Policy
-    :func:`cxlib.share.sanitize.sanitize_html` writes, ``default-src 'none'``, and is
-    UTF-8), else None. Such a page prints the same from memory as from its file URL
-    (its address cannot matter), so it is printed without a navigation."""
-    from cxlib.share.sanitize import CSP
+    """The page's text if it can fetch nothing, else None.
 
+    That is a UTF-8 page that opens exactly as :func:`cxlib.share.sanitize.sanitize_html`
+    writes a page: doctype, ``<html lang>``, ``<head>``, the charset, then its
+    Content-Security-Policy (``default-src 'none'``) before anything else, so no
+    element of the page can fetch. Such a page prints the same from memory as from
+    its file URL (its address cannot matter), so it is printed without a navigation.
+    """
     try:
         text = src.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    head = text[:text.find("<body")] if "<body" in text else ""
-    return text if f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in head \
-        else None
+    return text if _sanitised_start().match(text) else None
+
+
+@functools.cache
+def _sanitised_start() -> re.Pattern[str]:
+    from cxlib.share.sanitize import CSP  # here: the sanitiser's imports are not the PDF's
+
+    return re.compile('<!DOCTYPE html>\n<html lang="[A-Za-z0-9-]{2,20}">\n<head>\n'
+                      '<meta charset="utf-8">\n'
+                      f'<meta http-equiv="Content-Security-Policy" content="{re.escape(CSP)}">\n')
 
 
 def html_to_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str], *,

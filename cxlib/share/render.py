@@ -175,11 +175,14 @@ def warm_up(language: str = "en") -> None:
 def _analyst_page(nb: Any, appendix: str, language: str = "en") -> str:
     body, _ = _exporter().from_notebook_node(nb)
     alt = escape(i18n.t("figure_no_alt", language), quote=True)
-    body = _IMG_WITHOUT_ALT.sub(f'<img alt="{alt}"', body)  # the sanitiser checks it all
+    # the figures only (nbconvert's image and SVG outputs): an <img> inside a displayed
+    # HTML output is data, shown as text by the sanitiser, and left as it came
+    body = _FIGURE_IMG.sub(lambda m: f'{m.group(1)}<img alt="{alt}"', body)
     return body.replace("</body>", appendix + "\n</body>", 1)
 
 
-_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt\s*=)", re.I)
+_FIGURE_IMG = re.compile(r'(<div class="jp-Rendered(?:Image|SVG) jp-OutputArea-output[^"]*"'
+                         r'[^>]*>\s*)<img(?=\s)(?![^>]*\salt\s*=)')
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -181,3 +181,20 @@ def test_the_cache_keeps_the_newest_entries_only(tmp_path, monkeypatch):
     kept = _entries(tmp_path / "processed")
     assert len(kept) == 2
     assert sorted(len(pd.read_parquet(f)) for f in kept) == [3, 4]  # the two newest
+
+
+def test_a_hit_keeps_the_rows_labels(tmp_path, monkeypatch, sample_dir):
+    """A table saved with its own index (every third customer) reads back with the
+    same labels on a hit as on the miss (row labels name offending rows in errors)."""
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    folder = tmp_path / "w"
+    folder.mkdir()
+    customers = pd.read_parquet(Path(sample_dir) / "customers.parquet").iloc[::3]
+    customers.to_parquet(folder / "customers.parquet")  # the index is stored
+    (folder / "truth.json").write_text(json.dumps({"catalog": "retail"}), encoding="utf-8")
+    miss = datasets.load(folder).customers
+    hit = datasets.load(folder).customers
+    assert list(miss.index[:3]) == [0, 3, 6]
+    pd.testing.assert_frame_equal(hit, miss, check_exact=True)
+    (entry,) = _entries(tmp_path / "processed")
+    assert entry.stat().st_mode & 0o777 == 0o600  # personal columns: the owner's only

@@ -242,23 +242,94 @@ def test_an_interrupted_run_stops_printing_at_once() -> None:
     from cxlib.run.batch import _Printer
     from cxlib.share import export
 
-    done: list[tuple[str, str | None, str | None]] = []
+    done: list[tuple[Any, ...]] = []
     gate = threading.Event()
     real = export.html_to_pdf
     try:
         export.html_to_pdf = lambda page, target: (gate.wait(10), target)[1]
-        p = _Printer(lambda *a: done.append(a))
+        p = _Printer(lambda *a: done.append(a), had=True)
         for i in range(5):
-            p.add(f"j{i}", Path(f"/nowhere/j{i}.manager.html"))
+            p.add(f"j{i}", 1, Path(f"/nowhere/j{i}.manager.html"))
         t0 = t.monotonic()
         threading.Timer(0.2, gate.set).start()
         p.close(wait=False)  # the page being printed finishes; the four queued are dropped
         assert len(done) <= 1 and t.monotonic() - t0 < 5
-        p = _Printer(lambda *a: done.append(a))
+        p = _Printer(lambda *a: done.append(a), had=True)
         done.clear()
         for i in range(3):
-            p.add(f"k{i}", Path(f"/nowhere/k{i}.manager.html"))
+            p.add(f"k{i}", 2, Path(f"/nowhere/k{i}.manager.html"))
         p.close()
-        assert [d[:2] for d in done] == [(f"k{i}", f"k{i}.manager.pdf") for i in range(3)]
+        assert done == [(f"k{i}", 2, f"k{i}.manager.pdf", None) for i in range(3)]
     finally:
         export.html_to_pdf = real
+
+
+def test_a_broken_browser_is_given_up_after_three_failures_in_a_row(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each failure could cost a page its whole timeout: after three in a row the
+    rest are not tried, and say why."""
+    from cxlib.errors import CxError
+    from cxlib.run.batch import _Printer
+    from cxlib.share import export
+
+    tried: list[str] = []
+
+    def broken(page: Path, _target: Path) -> Any:
+        tried.append(page.name)
+        raise CxError("Chromium is gone")
+
+    monkeypatch.setattr(export, "html_to_pdf", broken)
+    done: list[tuple[Any, ...]] = []
+    p = _Printer(lambda *a: done.append(a), had=True)
+    for i in range(6):
+        p.add(f"j{i}", 1, Path(f"/nowhere/j{i}.manager.html"))
+    p.close()
+    assert len(tried) == 3 and len(done) == 6
+    assert all(d[2] is None and "Chromium is gone" in d[3] for d in done)
+    assert all("not printed after 3 failures" in d[3] for d in done[3:])
+
+
+def test_without_a_kept_browser_the_workers_print(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """CX_PDF_ONESHOT=1 (or no POSIX): no browser can be kept, so the runner does not
+    print one page after another; the workers print theirs, in parallel, as before."""
+    from cxlib.run import batch
+
+    _needs_chromium()
+    monkeypatch.setenv("CX_PDF_ONESHOT", "1")
+    specs: set[bool] = set()
+    real = batch._spec
+    monkeypatch.setattr(batch, "_spec", lambda *a, **k: (
+        lambda spec: (specs.add(spec["pdf"]), spec)[1])(real(*a, **k)))
+    run_dir, manifest = batch.run_batch(_pdf_batch(tmp_path, jobs=2), out_root=tmp_path / "r",
+                                        progress=False)
+    assert manifest["status"] == "ok" and specs == {True}
+    assert all((run_dir / j["outputs"]["manager_pdf"]).read_bytes()[:5] == b"%PDF-"
+               for j in manifest["jobs"])
+
+
+def test_a_retried_job_keeps_the_pdf_of_its_last_attempt(tmp_path: Path) -> None:
+    """Attempt 1's kernel dies after its brief could be rendered; attempt 2 succeeds:
+    the record is attempt 2's, with its PDF and no error of attempt 1."""
+    import yaml
+
+    from cxlib.run import batch
+
+    _needs_chromium()
+    nb = tmp_path / "a.ipynb"
+    nbf = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    marker = tmp_path / "died-once"
+    nbf.cells = [nbformat.v4.new_code_cell('results_path: str = ""  # set by the runner',
+                                           metadata={"tags": ["parameters"]}),
+                 nbformat.v4.new_code_cell(
+                     f"import os\nif not os.path.exists({str(marker)!r}):\n"
+                     f"    open({str(marker)!r}, 'w').close()\n    os._exit(3)")]
+    nbformat.write(nbf, str(nb))
+    path = tmp_path / "b.yml"
+    path.write_text(yaml.safe_dump({"name": "retry", "workers": 1, "render": True, "pdf": True,
+                                    "retries": 1, "jobs": [str(nb)]}), encoding="utf-8")
+    run_dir, manifest = batch.run_batch(path, out_root=tmp_path / "r", progress=False)
+    (job,) = manifest["jobs"]
+    assert (job["status"], job["attempts"]) == ("ok", 2), job
+    assert "pdf_error" not in job and (run_dir / job["outputs"]["manager_pdf"]).is_file()

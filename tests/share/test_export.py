@@ -49,20 +49,24 @@ CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 
 def _page(folder: Path, name: str = "brief", paragraphs: int = 60, extra: str = "",
-          head: str = "") -> Path:
+          head: str = "", sanitised: bool = False) -> Path:
     """A self-contained page like a brief: text, a style, an inline image, several pages
-    (``head=CSP_META``: one that can fetch nothing, as the page sanitiser writes it)."""
+    (``sanitised``: written by the page sanitiser, so it can fetch nothing)."""
     folder.mkdir(parents=True, exist_ok=True)
     dot = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
            "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
     body = "".join(f"<p>Paragraf {i}: touchpoint satisfaction 4,{i:02d}</p>"
                    for i in range(paragraphs))
     page = folder / f"{name}.manager.html"
-    page.write_text(f"<!doctype html><html lang='tr'><head><meta charset='utf-8'>{head}"
-                    f"<title>{name} title</title><style>body{{font-family:sans-serif}}"
-                    f"h1{{background:#eef}}</style></head><body><h1>{TEXT}</h1>"
-                    f"<img src='{dot}' width='40' height='40'>{extra}{body}</body></html>",
-                    encoding="utf-8")
+    html = (f"<!doctype html><html lang='tr'><head><meta charset='utf-8'>{head}"
+            f"<title>{name} title</title><style>body{{font-family:sans-serif}}"
+            f"h1{{background:#eef}}</style></head><body><h1>{TEXT}</h1>"
+            f"<img src='{dot}' width='40' height='40'>{extra}{body}</body></html>")
+    if sanitised:
+        from cxlib.share.sanitize import sanitize_html
+
+        html = sanitize_html(html)
+    page.write_text(html, encoding="utf-8")
     return page
 
 
@@ -338,7 +342,7 @@ def test_a_page_that_can_fetch_nothing_prints_from_memory_the_same_pdf(tmp_path,
     _chromium()
     table = ("<table><tr><th>Temas</th><th>Puan</th></tr>"
              "<tr><td>Mağaza</td><td>4,2</td></tr></table>")
-    pages = [_page(tmp_path / "in", f"p{i}", paragraphs=20 * i + 5, head=CSP_META,
+    pages = [_page(tmp_path / "in", f"p{i}", paragraphs=20 * i + 5, sanitised=True,
                    extra=table * i) for i in range(3)]
     sent = _spy(monkeypatch)
     memory = [pdf.html_to_pdf(p, tmp_path / f"{p.stem}.mem.pdf").read_bytes() for p in pages]
@@ -356,11 +360,19 @@ def test_a_page_that_may_fetch_is_printed_from_its_file(tmp_path, monkeypatch):
     sent = _spy(monkeypatch)
     plain = _page(tmp_path / "plain", "plain", paragraphs=3)  # no policy: its address matters
     pdf.html_to_pdf(plain, tmp_path / "plain.pdf")
-    # the policy only counts in the head; quoted in the body it is just text
-    quoted = _page(tmp_path / "quoted", "quoted", paragraphs=3,
-                   extra=CSP_META.replace("<", "&lt;") + CSP_META)
-    pdf.html_to_pdf(quoted, tmp_path / "quoted.pdf")
+    # the policy counts only where the sanitiser writes it, before anything can fetch:
+    # not after other head elements, not in the body, not in a comment
+    late = _page(tmp_path / "late", "late", paragraphs=3, head="<title>x</title>" + CSP_META,
+                 extra=CSP_META.replace("<", "&lt;") + CSP_META + f"<!-- {CSP_META} -->")
+    pdf.html_to_pdf(late, tmp_path / "late.pdf")
     assert sent.count("Page.navigate") == 2 and "Page.setDocumentContent" not in sent
+    # a page from memory right after navigated ones: the same tab, the same PDF
+    clean = _page(tmp_path / "clean", "clean", paragraphs=40, sanitised=True)
+    after = pdf.html_to_pdf(clean, tmp_path / "after.pdf").read_bytes()
+    assert sent.count("Page.setDocumentContent") == 1
+    pdf.close_browser()
+    alone = pdf.html_to_pdf(clean, tmp_path / "alone.pdf").read_bytes()
+    assert _comparable(after) == _comparable(alone)
 
 
 def test_from_memory_nothing_of_one_page_reaches_the_next(tmp_path):
@@ -368,8 +380,8 @@ def test_from_memory_nothing_of_one_page_reaches_the_next(tmp_path):
     (reference: A printed alone by a freshly started browser)."""
     _chromium()
     table = "<table><tr><th>a</th></tr><tr><td>1</td></tr></table>"
-    a = _page(tmp_path / "a", "a", paragraphs=30, head=CSP_META, extra=table)
-    b = _page(tmp_path / "b", "b", paragraphs=90, head=CSP_META,
+    a = _page(tmp_path / "a", "a", paragraphs=30, sanitised=True, extra=table)
+    b = _page(tmp_path / "b", "b", paragraphs=90, sanitised=True,
               extra="<style>p{color:#a00;font-size:30px}</style><h2>only in B</h2>" + table)
     alone = pdf.html_to_pdf(a, tmp_path / "alone.pdf").read_bytes()
     pdf.close_browser()
