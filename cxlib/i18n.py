@@ -29,16 +29,31 @@ from pathlib import Path
 
 import yaml
 
-from cxlib.errors import CxError
+from cxlib.errors import CxError, ParameterError
 from cxlib.io import yaml_loader
 
-__all__ = ["LANGUAGES", "format_date", "format_number", "format_percent", "format_signed",
-           "format_significant", "has", "lower", "minus_sign", "phrase", "reset_untranslated",
-           "t", "title", "untranslated", "upper"]
+__all__ = ["LANGUAGES", "check_language", "format_date", "format_number", "format_percent",
+           "format_signed", "format_significant", "has", "lower", "minus_sign", "phrase",
+           "reset_untranslated", "t", "title", "untranslated", "upper"]
 
 LANGUAGES = ("en", "tr", "az")
 LOCALES = {"en": "en", "tr": "tr_TR", "az": "az_AZ"}
 _DOTTED = ("tr", "az")
+
+
+def check_language(language: str, *, source: str | None = None) -> str:
+    """``language`` when it is one of :data:`LANGUAGES`; else a
+    :class:`~cxlib.errors.ParameterError` naming them (for a function's ``language=``).
+
+    Examples
+    --------
+    >>> check_language("az")
+    'az'
+    """
+    if language not in LANGUAGES:
+        raise ParameterError([f"language={language!r}: use one of {', '.join(LANGUAGES)}"],
+                             source=source)
+    return language
 
 
 def _check(lang: str) -> str:
@@ -201,19 +216,25 @@ def format_signed(x: float, lang: str = "en", digits: int = 2, *, trim: bool = F
                                                                trim=trim)
 
 
-def format_percent(x: float, lang: str = "en", digits: int | None = None) -> str:
+def format_percent(x: float, lang: str = "en", digits: int | None = None, *,
+                   trim: bool = False) -> str:
     """A share (0.256) as the locale's percent, in its own pattern (26%, tr: %26);
-    ``digits``: that many decimals.
+    ``digits``: that many decimals; ``trim``: the decimals the value has, no more
+    (0.025 -> 2.5%, not 2% or 3%: the ticks of a share axis).
 
     Examples
     --------
     >>> format_percent(0.139, "tr", 1), format_percent(0.139, "az", 1), format_percent(0.25)
     ('%13,9', '13,9%', '25%')
+    >>> format_percent(0.025, "az", trim=True)
+    '2,5%'
     """
     from babel import Locale
     from babel.numbers import format_percent as fp
 
     loc = LOCALES[_check(lang)]
+    if trim:
+        return fp(x, locale=loc, decimal_quantization=False)
     if digits is None:
         return fp(x, locale=loc)
     pattern = Locale.parse(loc).percent_formats[None].pattern

@@ -99,8 +99,8 @@ def _money(x: Any, language: str, currency: str | None) -> str:
 
 
 def _date(x: Any, language: str) -> str:
-    return "" if x is None or pd.isna(x) else i18n.format_date(str(pd.Timestamp(x).date()),
-                                                               language)
+    day = _ts(x)
+    return i18n.format_date(day, language) if day else ""
 
 
 @dataclass
@@ -130,7 +130,7 @@ class Profile:
     currency: str | None = None
 
     def __post_init__(self) -> None:
-        _check_language(self.language)
+        i18n.check_language(self.language)
 
     def timeline(self, n: int = 10, language: str | None = None) -> pd.DataFrame:
         """The ``n`` latest events: ``date, kind, detail`` (orders, contacts, answers).
@@ -138,7 +138,7 @@ class Profile:
         ``kind`` and ``detail`` are words of ``language`` (default: the profile's)
         with its number marks (a Turkish order of 2018.5 reads ``2.018,50``).
         """
-        lang = _check_language(self.language if language is None else language)
+        lang = i18n.check_language(self.language if language is None else language)
 
         def words(column: str, values: pd.Series) -> pd.Series:
             return values.map(lambda v: _word(column, v, lang))
@@ -177,7 +177,7 @@ class Profile:
         profile's): labels from the message catalog, numbers and dates by its locale."""
         import jinja2
 
-        lang = _check_language(self.language if language is None else language)
+        lang = i18n.check_language(self.language if language is None else language)
         env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
         recent = self.timeline(language=lang).to_dict("records")
         for row in recent:
@@ -193,12 +193,6 @@ class Profile:
 
     def __repr__(self) -> str:  # short: the tables stay out of text outputs
         return f"Profile({self.customer_id!r}: {self.summary.get('n_orders')} orders)"
-
-
-def _check_language(language: str) -> str:
-    if language not in i18n.LANGUAGES:
-        raise ParameterError([f"language={language!r}: use one of {', '.join(i18n.LANGUAGES)}"])
-    return language
 
 
 def _card_values(s: dict[str, Any], lang: str, currency: str | None = None) -> dict[str, str]:
@@ -297,7 +291,7 @@ def customer_360(world: Any, customer_id: str, *, store: Any = None,
 
     if horizon_weeks <= 0:
         raise ParameterError([f"horizon_weeks={horizon_weeks}: must be > 0"])
-    _check_language(language)
+    i18n.check_language(language)
     store = store if store is not None else ProfileStore.open(world)
     t = store.lookup(customer_id)
     cust = t["customers"].iloc[0]

@@ -84,9 +84,7 @@ DECISIONS = ("scale", "keep watching", "roll back", "no decision")
 def _check_language(language: str) -> None:
     from cxlib import i18n
 
-    if language not in i18n.LANGUAGES:
-        raise ParameterError([f"language={language!r}: use one of {i18n.LANGUAGES}"],
-                             source="cxlib.analysis.innovation")
+    i18n.check_language(language, source="cxlib.analysis.innovation")
 
 
 def label(key: str, language: str = "en", **fmt: Any) -> str:

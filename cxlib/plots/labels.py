@@ -54,11 +54,7 @@ def percent_label(value: float, language: str) -> str:
     >>> percent_label(0.8, "tr"), percent_label(0.025, "az"), percent_label(0.8, "en")
     ('%80', '2,5%', '80%')
     """
-    from babel.numbers import format_percent
-
-    i18n.format_percent(0.0, language)  # the language check and its error
-    return format_percent(round(float(value), 4) + 0.0, locale=i18n.LOCALES[language],
-                          decimal_quantization=False)
+    return i18n.format_percent(round(float(value), 4) + 0.0, language, trim=True)
 
 
 def percent_ticks(axis: Any, language: str) -> None:

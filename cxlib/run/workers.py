@@ -181,7 +181,8 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
                         "message": (f"the notebook ran but its report could not be rendered: "
                                     f"{exc}")[-2000:],
                         "traceback": traceback.format_exc()[-4000:], "cell": None}
-            else:  # the brief's PDF here, in parallel; the run's export prints what is missing
+            else:  # the brief's PDF here when the runner keeps no browser (spec pdf); the
+                # run's export prints what is missing
                 page = out.with_name(f"{job}.manager.html")
                 if spec.get("pdf", True) and page.exists():
                     from cxlib.share.export import chromium, html_to_pdf

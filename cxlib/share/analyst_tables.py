@@ -209,27 +209,24 @@ def _kind(column: str, values: pd.Series, integer: bool = False) -> str:
     return kind
 
 
-def _typical(values: pd.Series) -> float:
-    """The median size of a column's non-zero values (0 when it has none)."""
-    finite = values[np.isfinite(values)]
+def _typical(finite: pd.Series) -> float:
+    """The median size of a column's finite non-zero values (0 when it has none)."""
     nonzero = np.abs(finite[finite != 0])
     return float(np.median(nonzero)) if len(nonzero) else 0.0
 
 
-def _column_digits(values: pd.Series) -> int:
-    """Decimals for a whole column of plain numbers, by the size of its typical value."""
-    finite = values[np.isfinite(values)]
+def _column_digits(finite: pd.Series, typical: float) -> int:
+    """Decimals for a whole column of plain numbers (its finite values), by the size
+    of its typical value."""
     if finite.empty or bool(np.all(finite == np.round(finite))):
         return 0
-    nonzero = np.abs(finite[finite != 0])
-    m = float(np.median(nonzero)) if len(nonzero) else 0.0
-    if m >= 100:
+    if typical >= 100:
         return 1
-    if m >= 1:
+    if typical >= 1:
         return 2
-    if m >= 0.01 or m == 0:
+    if typical >= 0.01 or typical == 0:
         return 3
-    return min(6, 2 - math.floor(math.log10(m)))
+    return min(6, 2 - math.floor(math.log10(typical)))
 
 
 _BOUNDS = ("ci_low", "ci_high", "low", "high", "lower", "upper")
@@ -257,9 +254,12 @@ def _number_specs(frame: pd.DataFrame, digits: int | None) -> dict[int, tuple[st
         values = pd.to_numeric(frame.iloc[:, i], errors="coerce").astype(float)
         integer = pd.api.types.is_integer_dtype(dtype)
         kind = _kind(column, values, integer)
-        whole = integer or _column_digits(values) == 0
-        d = 0 if whole else (digits if digits is not None else _column_digits(values))
-        if kind == "money" and (_typical(values) >= _WHOLE_MONEY
+        finite = values[np.isfinite(values)]
+        typical = _typical(finite)
+        own = _column_digits(finite, typical)
+        whole = integer or own == 0
+        d = 0 if whole else (digits if digits is not None else own)
+        if kind == "money" and (typical >= _WHOLE_MONEY
                                 or formats.column_kind(column) == "money"):
             d = 0  # (a money column formats names keeps its format: no decimals)
         if _is_bound(column) and kind == "number" and base is not None and not whole:
@@ -277,29 +277,22 @@ def _number_formatter(spec: tuple[str, int], language: str, currency: str | None
                       ) -> Callable[[Any], str]:
     kind, d = spec
     if kind in _FIXED_KINDS:
-        def fixed(v: Any) -> str:
-            return formats.value(None if _missing(v) else float(v), kind, language,
-                                 currency=currency if kind == "money" else None)
-        return fixed
-    if kind == "money":  # the column's decimals (none from 1,000 on), then the currency
-        def money(v: Any) -> str:
-            if _missing(v) or math.isinf(float(v)):
-                return formats.value(None if _missing(v) else float(v), "money", language)
-            text = i18n.format_number(round(float(v), d) + 0.0, language, digits=d)
-            return f"{text} {currency}" if currency else text
-        return money
+        return lambda v: formats.value(None if _missing(v) else float(v), kind, language)
     if kind == "plain":  # a year, an hour: no grouping marks
         return lambda v: formats.MISSING if _missing(v) else str(round(float(v)))
+    # a number, or money: the column's decimals (money: none from 1,000 on), then the
+    # currency when the column is money
+    suffix = f" {currency}" if kind == "money" and currency else ""
 
-    def plain(v: Any) -> str:
+    def number(v: Any) -> str:
         if _missing(v):
             return formats.MISSING
         x = float(v)
         if math.isinf(x):
-            return formats.value(x, "number", language)
-        return i18n.format_number(round(x, d) + 0.0, language, digits=d)  # + 0.0: never -0
+            return formats.value(x, kind, language)
+        return i18n.format_number(round(x, d) + 0.0, language, digits=d) + suffix  # never -0
 
-    return plain
+    return number
 
 
 def _formatter(column: Any, series: pd.Series, *, language: str, names: dict[str, str],
@@ -387,8 +380,7 @@ def analyst_table(data: pd.DataFrame | pd.Series, *, language: str = "en",
     >>> df["estimate"].tolist()  # the frame itself is unchanged
     [2018.5, 3.25]
     """
-    if language not in i18n.LANGUAGES:
-        raise CxError(f"language must be one of {i18n.LANGUAGES}, not {language!r}")
+    i18n.check_language(language, source="analyst_table")
     if isinstance(data, pd.Series):
         frame = data.to_frame(name=data.name if data.name is not None else "value")
     elif isinstance(data, pd.DataFrame):

@@ -31,7 +31,7 @@ from typing import Any
 
 from cxlib import i18n
 from cxlib.share import formats
-from cxlib.share.tables import Table, flag_text, manager_tables
+from cxlib.share.tables import Table, flag_text, manager_tables, move_segment
 
 __all__ = ["Brief", "brief_html", "build_brief", "context_labels", "dataset_facts",
            "figures_of", "kpis", "notebook_status", "question_title", "segment_values", "word"]
@@ -77,18 +77,9 @@ def context_labels(params: dict[str, Any], *, lang: str, truth: dict[str, Any] |
     ds = str(params.get("dataset") or "")
     dataset = i18n.t(f"ds_{ds}", lang) if i18n.has(f"ds_{ds}") else (
         PurePath(ds).name or formats.MISSING)
-    col, val = params.get("filter_column") or "", params.get("filter_value") or ""
-    if val not in ("", None) and col in ("segment", ""):
-        segment = formats.category(val, lang, col or None, params=params)
-    elif val not in ("", None):
-        col_label = i18n.t(f"col_{col}", lang) if i18n.has(f"col_{col}") else str(col)
-        from cxlib.share.mask import is_personal_column, mask_value
-
-        # a report filtered to one customer: its id never reaches a title, sheet or file
-        segment = f"{col_label}: " + (mask_value(val) if is_personal_column(col)
-                                      else formats.category(val, lang, col))
-    else:
-        segment = i18n.t("all_customers", lang)
+    # the job's filter in words, as its moves name it (a customer id masked: it never
+    # reaches a title, sheet or file)
+    segment = move_segment({}, params, lang)[2]
     start, end = params.get("start") or "", params.get("end") or ""
     span = (truth or {}).get("period") or {}
     start, end = start or span.get("start", ""), end or span.get("end", "")
@@ -247,8 +238,7 @@ _CARE = re.compile(r"(threshold|money_optimal|worth_per_year)_(.+)")
 def _group(g: Any, lang: str, params: dict[str, Any] | None = None) -> str:
     """A group of customers of notebook 04 (``all``: every customer) in words: a
     segment by the catalog's ``v_group_<g>`` / ``v_<compare_by>_<g>``."""
-    return i18n.t("all_customers", lang) if str(g) == "all" else formats.category(
-        g, lang, "group", params=params)
+    return formats.category(g, lang, "group", params=params)
 
 
 def word(s: Any, lang: str) -> str:

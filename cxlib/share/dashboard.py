@@ -33,7 +33,7 @@ from cxlib.share import formats, privacy
 from cxlib.share.appendix import env
 from cxlib.share.brief import context_labels, dataset_facts, kpis, question_title, word
 from cxlib.share.results import SUFFIX
-from cxlib.share.tables import move_segment
+from cxlib.share.tables import move_change, move_period, move_segment
 
 __all__ = ["build_index", "catalog_for", "facts_for", "job_context", "load_run",
            "personal_values_for", "previous_run"]
@@ -121,7 +121,6 @@ def _move_rows(job: dict[str, Any], res: dict[str, Any] | None, cat: Any, lang: 
         key = (m.get("touchpoint_id"), col, seg, m.get("metric"), m.get("statistic"),
                m.get("direction"))
         prev, per = m.get("previous_period"), m.get("period")
-        kind = "share" if m.get("statistic") in ("top2", "top_box", "bottom_box") else "score"
         try:
             name = str(cat.name(str(m.get("touchpoint_id")), lang)) if cat is not None \
                 else str(m.get("touchpoint_id"))
@@ -132,15 +131,11 @@ def _move_rows(job: dict[str, Any], res: dict[str, Any] | None, cat: Any, lang: 
             "key": key, "full_key": (*key, per, prev), "job": job["job_id"],
             "touchpoint": name,
             "segment": seg_text,
-            "period": f"{formats.period(prev, lang)} → {formats.period(per, lang)}"
-            if prev and per else (
-                i18n.t("vs_rest", lang) if seg and not prev
-                else formats.period(per or "—", lang)),
+            "period": move_period(m, seg, lang),
             "measure": " · ".join(word(x, lang) for x in (
                 m.get("metric"), m.get("statistic")) if x) or "—",
             "direction": direction, "arrow": {"up": "▲", "down": "▼"}.get(direction, ""),
-            "delta": formats.signed(0, m["delta"], kind, lang)
-            if formats.is_number(m.get("delta")) else "",
+            "delta": move_change(m, lang),
             "q": m.get("q_value"), "new": False})
     return out
 

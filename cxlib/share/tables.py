@@ -25,8 +25,8 @@ from typing import Any
 from cxlib import i18n
 from cxlib.share import formats
 
-__all__ = ["SPECS", "Column", "Table", "flag_text", "manager_tables", "move_segment",
-           "moves_table"]
+__all__ = ["SPECS", "Column", "Table", "flag_text", "manager_tables", "move_change",
+           "move_period", "move_segment", "moves_table"]
 
 
 @dataclass(frozen=True)
@@ -199,8 +199,7 @@ def _cell(col: Column, rec: dict[str, Any], cat: Any, lang: str, currency: str |
     v = rec.get(col.name)
     kind = col.kind
     if kind == "group":
-        return (i18n.t("all_customers", lang) if str(v) == "all" else
-                formats.category(v, lang, "group", params=params)), v, "text"
+        return formats.category(v, lang, "group", params=params), v, "text"  # all: v_group_all
     if kind == "category":  # a segment: its column is the job's compare_by (or segment)
         return formats.category(v, lang, params=params), v, "text"
     if kind == "flag":
@@ -309,6 +308,25 @@ def move_segment(m: dict[str, Any], params: dict[str, Any] | None, lang: str
     return col, seg, f"{label}: {shown}"
 
 
+def move_period(m: dict[str, Any], segment: Any, lang: str) -> str:
+    """A move's period in words: ``previous → period``; a segment's gap to the other
+    customers ("vs the rest"); else its one period (brief and index alike)."""
+    prev, per = m.get("previous_period"), m.get("period")
+    if prev and per:
+        return f"{formats.period(prev, lang)} → {formats.period(per, lang)}"
+    if segment not in (None, "") and not prev:
+        return i18n.t("vs_rest", lang)
+    return formats.period(per or formats.MISSING, lang)
+
+
+def move_change(m: dict[str, Any], lang: str) -> str:
+    """A move's change, signed: in percentage points for a share statistic (top-2 box...),
+    in score points otherwise; empty when not a number."""
+    kind = "share" if m.get("statistic") in ("top2", "top_box", "bottom_box") else "score"
+    delta = m.get("delta")
+    return formats.signed(0, delta, kind, lang) if formats.is_number(delta) else ""
+
+
 def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: str = "en",
                 params: dict[str, Any] | None = None) -> Table | None:
     """The significant moves (touchpoint, segment, measure, period, change, q) as a Table.
@@ -327,14 +345,8 @@ def moves_table(moves: list[dict[str, Any]], *, catalog: Any = None, language: s
             continue
         seen.add(key)
         _, seg, seg_text = move_segment(m, params, language)
-        prev, per = m.get("previous_period"), m.get("period")
-        period = (f"{formats.period(prev, language)} → {formats.period(per, language)}"
-                  if prev and per else (
-                      f"{i18n.t('vs_rest', language)}" if seg not in (None, "") and not prev
-                      else formats.period(per or formats.MISSING, language)))
-        kind = "share" if m.get("statistic") in ("top2", "top_box", "bottom_box") else "score"
-        delta = m.get("delta")
-        change = formats.signed(0, delta, kind, language) if formats.is_number(delta) else ""
+        per, delta = m.get("period"), m.get("delta")
+        period, change = move_period(m, seg, language), move_change(m, language)
         arrow = {"up": "▲", "down": "▼"}.get(str(m.get("direction")), "")
         measure = " · ".join(_word(x, language) for x in (m.get("metric"), m.get("statistic"))
                              if x) or formats.MISSING
